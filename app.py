@@ -1,0 +1,2 @@
+from ivr import create_app
+app = create_app()

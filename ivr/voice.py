@@ -1,0 +1,218 @@
+"""Twilio Voice webhooks: signature checks, idempotent delivery, and TwiML for every outcome."""
+import functools
+import logging
+import re
+import sqlite3
+
+from flask import Blueprint, abort, current_app, request, url_for
+from twilio.request_validator import SIGNATURE_SETTINGS_HEADER, RequestValidator, get_signature_algorithm
+from twilio.twiml.voice_response import VoiceResponse
+from werkzeug.exceptions import HTTPException
+
+from . import db, engine
+from .engine import SAY_LANGUAGES
+from .phone import parse_caller
+
+bp = Blueprint("voice", __name__, url_prefix="/voice")
+log = logging.getLogger(__name__)
+CALL_SID = re.compile(r"^[A-Za-z0-9]{2,64}$")
+FLAG_NAMES = ("noinput", "empty")
+
+
+def public_url():
+    """Return the URL Twilio requested, as it signed it (honouring IVR_PUBLIC_URL and ProxyFix)."""
+    base = current_app.config.get("PUBLIC_URL")
+    if base:
+        path = request.full_path if request.query_string else request.path
+        return base.rstrip("/") + path
+    return request.url
+
+
+def signed_by_twilio(view):
+    """Reject with 403 any request that does not carry a valid X-Twilio-Signature."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_app.config["SKIP_SIGNATURE"]:
+            token = current_app.config.get("TWILIO_AUTH_TOKEN")
+            signature = request.headers.get("X-Twilio-Signature", "")
+            algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
+            if not token or not signature:
+                abort(403)
+            if not RequestValidator(token).validate(public_url(), request.form, signature, algorithm=algorithm):
+                log.warning("voice: bad Twilio signature on %s", request.path)
+                abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def twiml(response, status=200):
+    """Return a VoiceResponse (or its XML) as an HTTP response."""
+    return str(response), status, {"Content-Type": "text/xml; charset=utf-8"}
+
+
+def apology(language=None):
+    """Return TwiML that apologises, offers a person, and never needs the database."""
+    app = current_app
+    flow = app.extensions["ivr"]["flow"]
+    response = VoiceResponse()
+    languages = [language] if language in flow.languages else list(flow.languages)
+    for lang in languages:
+        response.say(flow.message("apology", lang), voice=app.config["VOICES"][lang], language=SAY_LANGUAGES[lang])
+    agent = app.config.get("AGENT_NUMBER")
+    if agent:
+        response.dial(agent, timeout=30)
+    response.hangup()
+    return response
+
+
+def _call_sid():
+    sid = request.form.get("CallSid", "")
+    return sid if CALL_SID.match(sid) else None
+
+
+def _settings():
+    app = current_app
+    return engine.Settings(
+        voices=app.config["VOICES"],
+        numbers={"agent": app.config.get("AGENT_NUMBER")},
+        business_hours=app.extensions["ivr"]["hours"],
+        url=lambda node, **flags: url_for("voice.step", node=node, **flags),
+    )
+
+
+def _deliver(work):
+    """Run `work(database, sid)` in one transaction, once per Twilio delivery; apologise on any failure."""
+    sid = _call_sid()
+    language = None
+    if sid is None:
+        log.warning("voice: request without a usable CallSid on %s", request.path)
+        return twiml(apology())
+    token = request.headers.get("I-Twilio-Idempotency-Token", "")[:128] or None
+    try:
+        database = db.get_db()
+        if token:
+            stored = db.find_delivery(database, token)
+            if stored:
+                return stored[1], stored[0], {"Content-Type": "text/xml; charset=utf-8"}
+        with db.transaction(database):
+            body = work(database, sid)
+            if token:
+                db.save_delivery(database, token, sid, 200, body)
+        return body, 200, {"Content-Type": "text/xml; charset=utf-8"}
+    except sqlite3.IntegrityError:
+        # Two deliveries of one webhook raced; the first one's answer stands.
+        stored = token and db.find_delivery(db.get_db(), token)
+        if stored:
+            return stored[1], stored[0], {"Content-Type": "text/xml; charset=utf-8"}
+        log.exception("voice: integrity error on call %s", sid)
+    except Exception as error:  # noqa: BLE001 - a caller must never hear "an application error"
+        log.exception("voice: error on call %s at %s", sid, request.full_path)
+        language = _record_error(sid, error)
+    return twiml(apology(language))
+
+
+def _record_error(sid, error):
+    """Log an error on the call if the database still works; return the call's language if known."""
+    try:
+        database = db.get_db()
+        with db.transaction(database):
+            db.record_event(database, sid, "error", text=f"{type(error).__name__}: {error}"[:500],
+                            detail={"path": request.full_path[:300]})
+            call = db.get_call(database, sid)
+        return call["language"] if call else None
+    except Exception:  # noqa: BLE001 - the database may be the very thing that failed
+        return None
+
+
+def _commit(database, context):
+    state = context.state
+    db.save_call(
+        database, context.call["sid"], state, node=state.get("node"),
+        **{key: value for key, value in context.changes.items() if key in ("language", "verdict", "verdict_at", "merchant_id")},
+    )
+    db.record_events(database, context.call["sid"], context.events)
+    return str(context.response)
+
+
+def _context(database, call):
+    return engine.CallContext(
+        flow=current_app.extensions["ivr"]["flow"], settings=_settings(), database=database, call=call, form=request.form
+    )
+
+
+@bp.post("/incoming")
+@signed_by_twilio
+def incoming():
+    """Answer a new call with the flow's welcome."""
+
+    def work(database, sid):
+        caller = parse_caller(request.form.get("From"))
+        to_number = parse_caller(request.form.get("To")).number
+        call = db.start_call(database, sid, caller, to_number, current_app.extensions["ivr"]["flow"].languages[0])
+        context = _context(database, call)
+        context.log("incoming", node=None, detail={"from": caller.number, "withheld": caller.withheld})
+        engine.begin(context)
+        return _commit(database, context)
+
+    return _deliver(work)
+
+
+@bp.post("/step")
+@signed_by_twilio
+def step():
+    """Take the caller's answer to one node (Gather, Record or Dial action) and say what comes next."""
+
+    def work(database, sid):
+        call = db.get_call(database, sid)
+        if call is None:
+            # A call we have no row for (database restored, or state lost): log it from here on.
+            caller = parse_caller(request.form.get("From"))
+            call = db.start_call(database, sid, caller, parse_caller(request.form.get("To")).number, "zh")
+        context = _context(database, call)
+        flags = {name: request.args.get(name) == "1" for name in FLAG_NAMES}
+        engine.resume(context, request.args.get("node", ""), flags)
+        return _commit(database, context)
+
+    return _deliver(work)
+
+
+@bp.post("/status")
+@signed_by_twilio
+def status():
+    """Record a status callback: status, end time and duration."""
+
+    def work(database, sid):
+        call_status = (request.form.get("CallStatus") or "").strip()[:32] or "unknown"
+        try:
+            duration = int(request.form.get("CallDuration")) if request.form.get("CallDuration") else None
+        except ValueError:
+            duration = None
+        caller = parse_caller(request.form.get("From"))
+        db.update_call_status(database, sid, call_status, duration, caller, parse_caller(request.form.get("To")).number)
+        db.record_event(database, sid, "status", text=call_status, detail={"duration": duration})
+        return str(VoiceResponse())
+
+    return _deliver(work)
+
+
+@bp.post("/fallback")
+@signed_by_twilio
+def fallback():
+    """Twilio's fallback URL: apologise and offer a person without needing the database."""
+    sid = _call_sid()
+    log.error(
+        "voice: fallback for call %s: ErrorCode=%s ErrorUrl=%s",
+        sid, request.form.get("ErrorCode"), request.form.get("ErrorUrl"),
+    )
+    language = _record_error(sid, RuntimeError(f"fallback: Twilio error {request.form.get('ErrorCode')}")) if sid else None
+    return twiml(apology(language))
+
+
+@bp.errorhandler(HTTPException)
+def voice_http_error(error):
+    """Answer 403 plainly (not from Twilio) and any other HTTP error with an apology in TwiML."""
+    if error.code in (403, 413):
+        return "Forbidden: this URL only answers signed requests from Twilio.\n", 403, {"Content-Type": "text/plain"}
+    return twiml(apology())
