@@ -61,7 +61,7 @@ def create_app(test_config=None):
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _secret_key(app)
 
-    from . import actions, cli, dashboard, api, db, flows, health, hours, phone, verify, voice  # noqa: F401
+    from . import actions, api, cli, dashboard, db, flows, health, hours, phone, retention, verify, voice  # noqa: F401
 
     try:
         loaded = flows.load_flows(app.config["FLOWS_DIR"])
@@ -91,7 +91,7 @@ def create_app(test_config=None):
     db.init_app(app)
     app.register_blueprint(voice.bp)
     app.register_blueprint(health.bp)
-    for module in (verify, api, dashboard, cli):
+    for module in (verify, api, dashboard, retention, cli):
         module.init_app(app)
 
     if app.config["AUTO_MIGRATE"]:

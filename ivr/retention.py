@@ -1,0 +1,5 @@
+"""Placeholder wired by create_app; filled in by its issue."""
+
+
+def init_app(app):
+    """Nothing to wire yet."""
