@@ -5,6 +5,7 @@ import threading
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from werkzeug.serving import make_server
 
 from . import db, demo, flows
@@ -28,6 +29,7 @@ def _database():
 
 
 @click.command("init-db")
+@with_appcontext
 @click.option("--demo", "with_demo", is_flag=True, help="Also load the demo data (safe to repeat).")
 def init_db_command(with_demo):
     """Create or migrate the database; safe to run on every boot."""
@@ -42,6 +44,7 @@ def init_db_command(with_demo):
 
 
 @click.command("check-flows")
+@with_appcontext
 @click.argument("directory", required=False)
 def check_flows_command(directory):
     """Validate every flow file (default: the app's flows folder) and list what was checked."""
@@ -128,6 +131,7 @@ def _place(url, from_, keys, app):
 
 
 @click.command("call")
+@with_appcontext
 @click.option("--from", "from_", default="+8613800138000", show_default=True, help="Caller ID to present (any string, e.g. Anonymous).")
 @click.option("--keys", default=None, help='Scripted steps, comma-separated, e.g. "9,2,1" or "1,say 核实,,rec 10".')
 @click.option("--url", default=None, help="Call a running hotline over HTTP (e.g. http://127.0.0.1:5000) instead of in-process.")
@@ -137,7 +141,8 @@ def call_command(from_, keys, url):
 
 
 @click.command("demo")
-@click.option("--port", default=5000, show_default=True, help="Port for the hotline on 127.0.0.1.")
+@with_appcontext
+@click.option("--port", default=5000, show_default=True, help="Port for the hotline on 127.0.0.1 (0: any free port).")
 @click.option("--from", "from_", default="+8613800138000", show_default=True, help="Caller ID for the demo call.")
 @click.option("--keys", default=None, help="Scripted steps instead of typing (see `flask call --help`).")
 @click.option("--serve/--no-serve", default=True, help="Keep serving after the call (Ctrl-C to stop).")
@@ -151,7 +156,7 @@ def demo_command(port, from_, keys, serve):
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    base = f"http://127.0.0.1:{port}"
+    base = f"http://127.0.0.1:{server.server_port}"
     click.echo(f"The hotline is answering at {base}/voice/incoming (database {app.config['DATABASE']}).")
     click.echo(f"Calling it from {from_} ...\n")
     try:

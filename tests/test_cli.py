@@ -1,0 +1,67 @@
+"""The flask CLI: every command has help; the terminal caller and the demo work end to end."""
+import pytest
+
+from conftest import rows
+
+
+def test_every_cli_command_has_help(app, runner):
+    commands = dict(app.cli.commands)
+    assert {"init-db", "check-flows", "call", "demo"} <= set(commands)
+    for name, command in commands.items():
+        assert command.help or command.short_help, f"flask {name} has no help text"
+        groups = getattr(command, "commands", {})
+        result = runner.invoke(args=[name, "--help"])
+        assert result.exit_code == 0, (name, result.output)
+        for sub in groups:
+            result = runner.invoke(args=[name, sub, "--help"])
+            assert result.exit_code == 0 and "Usage" in result.output, (name, sub, result.output)
+
+
+def test_init_db_is_safe_to_repeat(runner):
+    first = runner.invoke(args=["init-db"])
+    second = runner.invoke(args=["init-db"])
+    assert first.exit_code == 0 and second.exit_code == 0
+    assert "up to date" in second.output
+
+
+def test_init_db_reports_an_unusable_path(app, runner):
+    app.config["DATABASE"] = "/nonexistent-folder/x.db"
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code != 0 and "cannot migrate" in result.output
+
+
+def test_scripted_terminal_call_in_english(runner, app):
+    result = runner.invoke(args=["call", "--from", "+8613800138000", "--keys", "9,2,1"])
+    assert result.exit_code == 0, result.output
+    assert "Part one, how genuine updates arrive" in result.output
+    assert "Part two, before an update" in result.output
+    assert "status callback sent" in result.output
+    assert rows(app, "SELECT status FROM calls")[0]["status"] == "completed"
+
+
+def test_interactive_terminal_call_reads_keys_from_the_user(runner):
+    result = runner.invoke(args=["call"], input="2\nq\n")
+    assert result.exit_code == 0, result.output
+    assert "第一段" in result.output
+
+
+@pytest.mark.parametrize("steps, expected", [
+    ("0,dial no-answer,rec 9", "已收到，我们会在工作时间尽快回电"),
+    ("0,dial completed", "感谢来电，再见"),
+    (",,", "现在为您转接人工客服"),
+])
+def test_scripted_steps_cover_dial_record_and_silence(runner, steps, expected):
+    result = runner.invoke(args=["call", "--keys", steps])
+    assert result.exit_code == 0, result.output
+    assert expected in result.output
+
+
+def test_demo_serves_over_http_and_places_a_call(runner, app):
+    result = runner.invoke(args=["demo", "--port", "0", "--no-serve", "--keys", "9,2"])
+    assert result.exit_code == 0, result.output
+    assert "The hotline is answering at http://127.0.0.1:" in result.output
+    assert "Part one, how genuine updates arrive" in result.output
+    assert "Demo data: placed" in result.output
+    again = runner.invoke(args=["demo", "--port", "0", "--no-serve", "--keys", "q"])
+    assert "Demo data: already loaded." in again.output
+    assert len(rows(app, "SELECT sid FROM calls")) >= 4

@@ -1,0 +1,74 @@
+"""Small pieces with many cases: phone numbers, business hours, spoken digits."""
+from datetime import datetime, timezone
+
+import pytest
+
+from ivr.errors import InvalidInput
+from ivr.hours import parse_hours
+from ivr.phone import mask, parse_caller, to_e164
+from ivr.spoken import digits_from_speech
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("+8613800138000", "+8613800138000"),
+    ("13800138000", "+8613800138000"),
+    ("008613800138000", "+8613800138000"),
+    ("+86 138-0013-8000", "+8613800138000"),
+    ("01088886666", "+861088886666"),
+    ("+14155550123", "+14155550123"),
+    ("12345", None),
+    ("", None),
+    ("Anonymous", None),
+    ("not a number", None),
+])
+def test_to_e164(raw, expected):
+    assert to_e164(raw) == expected
+
+
+def test_parse_caller_keeps_the_raw_value():
+    caller = parse_caller("sip:x@example.com")
+    assert caller.withheld and caller.number is None and caller.raw == "sip:x@example.com"
+    assert parse_caller("+8613800138000").callable
+
+
+@pytest.mark.parametrize("number, shown", [("+8613800138000", "+86 138****8000"), (None, "withheld")])
+def test_mask(number, shown):
+    assert mask(number) == shown
+
+
+SHANGHAI_WEDNESDAY_10 = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
+SHANGHAI_WEDNESDAY_20 = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+SHANGHAI_SATURDAY_11 = datetime(2026, 11, 28, 3, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("spec, moment, is_open", [
+    ("Mon-Fri 09:00-18:00 Asia/Shanghai", SHANGHAI_WEDNESDAY_10, True),
+    ("Mon-Fri 09:00-18:00 Asia/Shanghai", SHANGHAI_WEDNESDAY_20, False),
+    ("Mon-Fri 09:00-18:00 Asia/Shanghai", SHANGHAI_SATURDAY_11, False),
+    ("Mon-Fri 09:00-18:00; Sat 10:00-12:00 Asia/Shanghai", SHANGHAI_SATURDAY_11, True),
+    ("Mon-Fri 09:00-18:00 UTC", SHANGHAI_WEDNESDAY_10, False),
+    ("24/7", SHANGHAI_WEDNESDAY_20, True),
+    ("", SHANGHAI_WEDNESDAY_20, True),
+])
+def test_business_hours(spec, moment, is_open):
+    assert parse_hours(spec).is_open(moment) is is_open
+
+
+@pytest.mark.parametrize("spec", ["Mon-Fri 9-18", "Funday 09:00-18:00", "Mon 18:00-09:00", "Mon 09:00-18:00 Mars/Base"])
+def test_bad_business_hours_say_what_is_wrong(spec):
+    with pytest.raises(InvalidInput, match="IVR_BUSINESS_HOURS"):
+        parse_hours(spec)
+
+
+@pytest.mark.parametrize("said, digits", [
+    ("一二三四五六", "123456"),
+    ("幺三八 零零幺三 八零零零", "13800138000"),
+    ("洞洞七", "007"),
+    ("one two three four five six", "123456"),
+    ("one two double three", "1233"),
+    ("1 2 3, 4 5 6.", "123456"),
+    ("我不知道", None),
+    ("", None),
+])
+def test_spoken_digits(said, digits):
+    assert digits_from_speech(said) == digits
