@@ -20,7 +20,10 @@ def load(app):
             return "Demo data: already loaded."
         extra = _load_extra(app, database)
         placed = 0
-        token = app.config.get("TWILIO_AUTH_TOKEN")
+        from .cli import _signing_token
+
+        # Without TWILIO_AUTH_TOKEN (a fresh checkout) the demo calls are signed with a throwaway token.
+        token = _signing_token(app)
         for index, (caller, steps) in enumerate(DEMO_CALLS, start=1):
             sid = DEMO_MARKER[:-2] + f"{index:02d}"
             if db.get_call(database, sid) is not None:
@@ -43,3 +46,55 @@ def _load_extra(app, database):
     """Hook for the verification data (merchants, outreach, reports); returns a summary phrase."""
     loader = app.extensions["ivr"].get("demo_loader")
     return loader(app, database) if loader else ""
+
+
+# -- verification demo data: each verdict can be heard with the README's `flask call` lines ----------
+
+# (merchant number, name, registered phones)
+DEMO_MERCHANTS = [
+    ("898440358120001", "示例便利店 Demo Mart", ["+8613800138000"]),
+    ("898440358120002", "Sample Noodle House", ["+8613900139000"]),
+    ("898440358120003", "Harbour Florist", ["+8613700137000"]),
+    ("898440358120004", "Lakeside Pharmacy", ["+8613600136000"]),
+]
+# (merchant, reason, staff name, instructions, fixed demo code, then: None=open, "completed" or "cancelled")
+DEMO_OUTREACH = [
+    ("898440358120001", "system_update", "王敏", "在终端上接受更新提示", "246810", None),
+    ("898440358120001", "data_verification", "李强", "在官方App里重新上传营业执照", "135790", "completed"),
+    ("898440358120002", "business_change", "Chen Jing", "confirm the new business address in the official app", "112233", None),
+]
+DEMO_OFFICIAL_NUMBER = "+864008001234"
+# Reported by three demo merchants (so suspected), and one confirmed by staff.
+DEMO_SUSPECTED = "+8617012345678"
+DEMO_CONFIRMED = "+8613512345678"
+DEMO_LOCKED_MERCHANT = "898440358120004"
+
+
+def load_verification(app, database):
+    """Add demo merchants, open and finished outreach, reported numbers and a locked merchant."""
+    from . import merchants, outreach, reports
+
+    if merchants.find_merchant(database, DEMO_MERCHANTS[0][0]) is not None:
+        return ""
+    with db.transaction(database):
+        for merchant_id, name, phones in DEMO_MERCHANTS:
+            merchants.upsert_merchant(database, merchant_id, name, phones, actor="demo")
+        for merchant_id, reason, staff, instructions, code, closed in DEMO_OUTREACH:
+            created = outreach.create_outreach(
+                database, merchant_id, reason, "phone", DEMO_OFFICIAL_NUMBER, staff, instructions,
+                actor="demo", reference_code=code,
+            )
+            if closed == "completed":
+                outreach.complete_outreach(database, created["id"], "demo")
+            elif closed == "cancelled":
+                outreach.cancel_outreach(database, created["id"], "demo")
+        for merchant_id, _, phones in DEMO_MERCHANTS[:3]:
+            reports.file_report(database, "fee", number=DEMO_SUSPECTED, number_raw=DEMO_SUSPECTED[3:],
+                                merchant_id=merchant_id, reporter_number=phones[0], signals=["virtual"],
+                                threshold=app.config["REPORT_THRESHOLD"], window_days=app.config["REPORT_WINDOW_DAYS"])
+        reports.file_report(database, "credentials", number=DEMO_CONFIRMED, number_raw=DEMO_CONFIRMED[3:],
+                            merchant_id=DEMO_MERCHANTS[2][0], reporter_number=DEMO_MERCHANTS[2][2][0])
+        reports.set_number_status(database, DEMO_CONFIRMED, "confirmed", "demo", "demo: confirmed by the fraud team")
+        for _ in range(app.config["LOCK_ATTEMPTS"]):
+            merchants.record_attempt(database, DEMO_LOCKED_MERCHANT, "+8618912345678", None, success=False)
+    return f", {len(DEMO_MERCHANTS)} merchants, {len(DEMO_OUTREACH)} outreach and 2 watchlisted numbers"

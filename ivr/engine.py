@@ -134,7 +134,7 @@ def render(context, name):
                 name = node.closed or node.no_answer
                 continue
             context.prompt(node)
-            dial = context.response.dial(action=context.settings.url(name), method="POST", timeout=node.timeout * 4)
+            dial = context.response.dial(action=context.settings.url(name), method="POST", timeout=node.timeout)
             dial.number(number)
             context.log("transfer", detail={"result": "dialling"})
             return
@@ -256,7 +256,7 @@ def _collect_input(context, node, flags):
         digits = digits_from_speech(speech) or ""
         if not digits and node.star and any(word in speech.lower() for word in ("hidden", "unknown", "隐藏", "没有显示", "不显示")):
             digits = "*"
-    context.log("input", digits=_shown_digits(node, digits), speech=speech or None, confidence=confidence)
+    context.log("input", digits=_shown_digits(node, digits), speech=_shown_speech(node, speech), confidence=confidence)
     if not digits and not speech:
         if node.empty:
             context.state["tries"].pop(node.name, None)
@@ -286,6 +286,13 @@ def _shown_digits(node, digits):
     return digits or None
 
 
+def _shown_speech(node, speech):
+    # A spoken reference code is as secret as a typed one.
+    if node.save_as and "code" in node.save_as and speech:
+        return "•" * len(speech)
+    return speech or None
+
+
 def _record_input(context, node, flags):
     form = context.form
     url = (form.get("RecordingUrl") or "").strip()
@@ -293,6 +300,8 @@ def _record_input(context, node, flags):
         duration = int(form.get("RecordingDuration") or 0)
     except ValueError:
         duration = 0
+    if not 0 <= duration <= 24 * 3600:
+        duration = 0  # a garbled value would not fit SQLite's INTEGER and lose the message
     if flags.get("empty") or not url:
         context.vars[node.save_as] = None
         context.log("record", detail={"recorded": False})

@@ -256,7 +256,7 @@ def _node(where, name, raw, languages):
             if not isinstance(raw[key], str) or not raw[key]:
                 raise FlowError(f"{where}: {what}: {key!r} must be a name")
             values[key] = raw[key]
-    for key, low, high in (("min_digits", 1, 30), ("max_digits", 1, 30), ("timeout", 1, 30), ("max_length", 1, 600)):
+    for key, low, high in (("min_digits", 1, 30), ("max_digits", 1, 30), ("timeout", 1, 60), ("max_length", 1, 600)):
         if key in raw:
             if not isinstance(raw[key], int) or isinstance(raw[key], bool) or not low <= raw[key] <= high:
                 raise FlowError(f"{where}: {what}: {key!r} must be a whole number from {low} to {high}")

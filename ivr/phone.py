@@ -79,3 +79,45 @@ def mask(number):
         return prefix + "*" * len(national)
     keep_start = 3 if len(national) >= 10 else 1
     return prefix + national[:keep_start] + "*" * (len(national) - keep_start - 4) + national[-4:]
+
+
+# Mobile blocks of China's virtual operators (MVNOs), much used by scammers; IVR_VIRTUAL_PREFIXES overrides.
+VIRTUAL_PREFIXES = ("170", "171", "162", "165", "167")
+
+
+def parse_reported(raw, virtual_prefixes=VIRTUAL_PREFIXES):
+    """Read "the number that called" as a merchant types or says it; return {number, raw, signals}.
+
+    `number` is E.164 or None; `signals` lists risks: international, virtual, invalid.
+    """
+    text = "".join(ch for ch in str(raw or "") if ch.isdigit() or ch == "+")[:30]
+    digits = text.lstrip("+")
+    if text.startswith("+"):
+        candidate = "+" + digits
+    elif digits.startswith("00"):
+        candidate = "+" + digits[2:]  # 0086..., 00852..., 001...
+    elif len(digits) == 13 and digits.startswith("861"):
+        candidate = "+" + digits  # "86" typed before a mobile number, without 00
+    else:
+        candidate = digits
+    number = to_e164(candidate) if digits else None
+    signals = []
+    if number is None:
+        if not _valid_short_number(digits):
+            signals.append("invalid")
+    else:
+        parsed = phonenumbers.parse(number, None)
+        national = str(parsed.national_number)
+        if parsed.country_code != 86:
+            signals.append("international")
+        elif national.startswith(tuple(virtual_prefixes)):
+            signals.append("virtual")
+    return {"number": number, "raw": digits or None, "signals": signals}
+
+
+def _valid_short_number(digits):
+    # Service numbers such as 95588 are real, so they are not flagged as impossible.
+    try:
+        return bool(digits) and phonenumbers.is_valid_short_number(phonenumbers.parse(digits, DEFAULT_REGION))
+    except phonenumbers.NumberParseException:
+        return False

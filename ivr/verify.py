@@ -1,5 +1,238 @@
-"""Placeholder wired by create_app; filled in by its issue."""
+"""The verify and report branches' actions and validators: who is calling, the code, the number, the verdict."""
+import os
+
+from flask import current_app
+
+from . import clock, merchants, outreach, reports
+from .calls import VERDICTS  # noqa: F401 - the verdict names, listed once
+from .errors import InvalidInput
+from .phone import VIRTUAL_PREFIXES, parse_reported, to_e164
+from .registry import action, validator
+
+# When several risks apply, the caller hears only the first of these: one short warning.
+SIGNAL_ORDER = ("spoofed_official", "international", "virtual", "invalid")
 
 
 def init_app(app):
-    """Nothing to wire yet."""
+    """Read the verification settings and wire the merchants/outreach/numbers CLI and the demo data."""
+    config = app.config
+    config.setdefault("LOCK_ATTEMPTS", int(os.environ.get("IVR_LOCK_ATTEMPTS", 5)))
+    config.setdefault("LOCK_HOURS", int(os.environ.get("IVR_LOCK_HOURS", 24)))
+    config.setdefault("REPORT_THRESHOLD", int(os.environ.get("IVR_REPORT_THRESHOLD", 3)))
+    config.setdefault("REPORT_WINDOW_DAYS", int(os.environ.get("IVR_REPORT_WINDOW_DAYS", 30)))
+    config.setdefault("VIRTUAL_PREFIXES", os.environ.get("IVR_VIRTUAL_PREFIXES", ",".join(VIRTUAL_PREFIXES)))
+    app.extensions["ivr"]["official_numbers"] = _official_numbers(config.get("OFFICIAL_NUMBERS"))
+    app.extensions["ivr"]["virtual_prefixes"] = _prefixes(config["VIRTUAL_PREFIXES"])
+    from . import demo, verify_cli
+
+    verify_cli.init_app(app)
+    app.extensions["ivr"]["demo_loader"] = demo.load_verification
+
+
+def _official_numbers(value):
+    items = value if isinstance(value, (list, tuple, set)) else str(value or "").replace(";", ",").split(",")
+    numbers = set()
+    for item in (str(item).strip() for item in items):
+        if not item:
+            continue
+        number = to_e164(item)
+        if number is None:
+            raise RuntimeError(f"the hotline cannot start: IVR_OFFICIAL_NUMBERS has {item!r}, which is not a valid number")
+        numbers.add(number)
+    return frozenset(numbers)
+
+
+def _prefixes(value):
+    items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+    prefixes = tuple(item.strip() for item in items if str(item).strip())
+    if not all(prefix.isdigit() for prefix in prefixes):
+        raise RuntimeError(f"the hotline cannot start: IVR_VIRTUAL_PREFIXES={value!r} must be digits separated by commas")
+    return prefixes
+
+
+def _setting(name):
+    return current_app.config[name]
+
+
+def _spaced(digits):
+    # Digits apart so text-to-speech reads them one by one, not as a large number.
+    return " ".join(str(digits))
+
+
+def _translated(context, message, **values):
+    flow = context.flow
+    return {language: flow.message(message, language, values) for language in flow.languages}
+
+
+def _verdict(context, verdict, **detail):
+    merchant_id = context.vars.get("merchant_id")
+    context.set(verdict=verdict, verdict_at=clock.stamp(), merchant_id=merchant_id)
+    context.vars["verdict"] = verdict
+    context.log("verdict", text=verdict, detail=dict(detail, merchant_id=merchant_id))
+    return verdict
+
+
+def _is_locked(context):
+    caller = context.caller.number
+    return merchants.is_locked(
+        context.database, context.vars.get("merchant_id"), caller, _setting("LOCK_ATTEMPTS"), _setting("LOCK_HOURS")
+    )
+
+
+# -- 1. who is calling ----------------------------------------------------------------------
+
+
+@action("identify_caller", outcomes=("one", "other"))
+def identify_caller(context):
+    """Offer the merchant registered to the caller's number, when there is exactly one."""
+    for name in ("merchant_id", "candidate", "called", "verdict", "merchant_misses"):
+        context.vars.pop(name, None)
+    found = merchants.merchants_for_phone(context.database, context.caller.number)
+    if len(found) != 1:
+        return "other"
+    context.vars["candidate"] = found[0]
+    context.vars["merchant_last4"] = _spaced(found[0][-4:])
+    return "one"
+
+
+@action("accept_candidate", outcomes=("done",))
+def accept_candidate(context):
+    """The caller confirmed the merchant their number is registered to."""
+    context.vars["merchant_id"] = context.vars.pop("candidate")
+    context.set(merchant_id=context.vars["merchant_id"])
+    return "done"
+
+
+@action("find_merchant", outcomes=("found", "retry", "give_up"))
+def find_merchant(context):
+    """Look up the merchant number typed; an unknown one gets one more try, then a person."""
+    merchant = merchants.find_merchant(context.database, context.vars.pop("merchant_input", ""))
+    if merchant is not None:
+        context.vars["merchant_id"] = merchant["id"]
+        context.set(merchant_id=merchant["id"])
+        return "found"
+    misses = context.vars.get("merchant_misses", 0) + 1
+    context.vars["merchant_misses"] = misses
+    return "retry" if misses < 2 else "give_up"
+
+
+# -- 2. the reference code -------------------------------------------------------------------
+
+
+@action("check_code", outcomes=("locked", "genuine", "expired", "no_record"))
+def check_code(context):
+    """Check the reference code against this merchant's outreach, after the brute-force lock."""
+    code = str(context.vars.pop("reference_code", ""))  # never kept in the call's stored state
+    merchant_id = context.vars["merchant_id"]
+    caller = context.caller.number
+    if _is_locked(context):
+        # Locked callers learn nothing, not even whether this code was right.
+        return _verdict(context, "locked", code_given=True)
+    found = outreach.match_code(context.database, merchant_id, code)
+    merchants.record_attempt(context.database, merchant_id, caller, context.call["sid"], success=found is not None)
+    if found is None:
+        # A code of another merchant lands here too: its existence is never revealed.
+        return _verdict(context, "no_record", code_given=True)
+    _describe(context, found)
+    if found["state"] != "open":
+        return _verdict(context, "expired", outreach_id=found["id"], state=found["state"])
+    context.vars["staff_name"] = found["staff_name"]
+    context.vars["instructions"] = found["instructions"]
+    return _verdict(context, "genuine", outreach_id=found["id"])
+
+
+def _describe(context, row):
+    created = clock.parse(row["created_at"]).astimezone(current_app.extensions["ivr"]["hours"].zone)
+    context.vars["outreach_date"] = _translated(context, "outreach_date", month=created.month, day=created.day)
+    context.vars["reason"] = _translated(context, f"reason_{row['reason']}")
+
+
+# -- 3. the number that called ----------------------------------------------------------------
+
+
+@validator("called_number")
+def called_number(digits, context):
+    """Accept a number that called in any common format; risks are noted, not refused."""
+    if not 3 <= len(digits) <= 20:
+        raise InvalidInput("a phone number has 3-20 digits", field="number")
+    return parse_reported(digits, current_app.extensions["ivr"]["virtual_prefixes"])
+
+
+@action("number_hidden", outcomes=("done",))
+def number_hidden(context):
+    """The caller pressed * : the number that called them was hidden."""
+    context.vars["called"] = {"number": None, "raw": None, "signals": [], "hidden": True}
+    return "done"
+
+
+@action("check_number", outcomes=("locked", "spoofed_official", "international", "virtual", "invalid", "none"))
+def check_number(context):
+    """Note the risks of the number that called and pick the one warning to speak."""
+    if _is_locked(context):
+        return _verdict(context, "locked", code_given=False)
+    called = context.vars["called"]
+    if called.get("number") in current_app.extensions["ivr"]["official_numbers"]:
+        # No code was given, so our own number on their screen proves nothing: caller ID can be faked.
+        called["signals"] = ["spoofed_official"] + list(called["signals"])
+    context.log("number", detail=called)
+    return next((signal for signal in SIGNAL_ORDER if signal in called["signals"]), "none")
+
+
+@action("verdict_without_code", outcomes=("known_scam", "unconfirmed", "no_record"))
+def verdict_without_code(context):
+    """No code: a watchlisted number first, then open outreach, else no record."""
+    called = context.vars["called"]
+    detail = {"code_given": False, "number": called.get("number"), "hidden": bool(called.get("hidden")),
+              "signals": called.get("signals", [])}
+    if reports.is_known_scam(context.database, called.get("number"),
+                             _setting("REPORT_THRESHOLD"), _setting("REPORT_WINDOW_DAYS")):
+        return _verdict(context, "known_scam", **detail)
+    found = outreach.latest_open(context.database, context.vars["merchant_id"])
+    if found is not None:
+        _describe(context, found)
+        return _verdict(context, "unconfirmed", outreach_id=found["id"], **detail)
+    return _verdict(context, "no_record", **detail)
+
+
+# -- the report branch ------------------------------------------------------------------------
+
+
+@action("report_prefilled", outcomes=("have_number", "ask_number"))
+def report_prefilled(context):
+    """Skip asking for the number when the verify branch already has it."""
+    return "have_number" if context.vars.get("called") else "ask_number"
+
+
+def _category_action(category):
+    def choose(context):
+        context.vars["report_category"] = category
+        return "done"
+
+    choose.__doc__ = f"The caller said they were asked for: {category}."
+    return choose
+
+
+for _category in reports.CATEGORIES.values():
+    action(f"report_{_category}", outcomes=("done",))(_category_action(_category))
+
+
+@action("file_report", outcomes=("filed",))
+def file_report(context):
+    """File the report (a missing recording still files it) and read its number back."""
+    called = context.vars.get("called") or {}
+    merchant_id = context.vars.get("merchant_id")
+    if merchant_id is None:
+        found = merchants.merchants_for_phone(context.database, context.caller.number)
+        merchant_id = found[0] if len(found) == 1 else None
+    report = reports.file_report(
+        context.database, context.vars.get("report_category", "other"), number=called.get("number"),
+        number_raw="hidden" if called.get("hidden") else called.get("raw"), call_sid=context.call["sid"],
+        merchant_id=merchant_id, reporter_number=context.caller.number,
+        recording=context.vars.get("report_recording"), signals=called.get("signals", ()),
+        threshold=_setting("REPORT_THRESHOLD"), window_days=_setting("REPORT_WINDOW_DAYS"),
+    )
+    context.vars["report_number"] = _spaced(report["report_number"])
+    context.log("report", detail={"report_id": report["id"], "report_number": report["report_number"],
+                                  "number": report["number"], "category": report["category"],
+                                  "recorded": bool(report["recording_url"])})
+    return "filed"

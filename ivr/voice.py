@@ -3,6 +3,7 @@ import functools
 import logging
 import re
 import sqlite3
+import urllib.parse
 
 from flask import Blueprint, abort, current_app, request, url_for
 from twilio.request_validator import SIGNATURE_SETTINGS_HEADER, RequestValidator, get_signature_algorithm
@@ -17,15 +18,18 @@ bp = Blueprint("voice", __name__, url_prefix="/voice")
 log = logging.getLogger(__name__)
 CALL_SID = re.compile(r"^[A-Za-z0-9]{2,64}$")
 FLAG_NAMES = ("noinput", "empty")
+MAX_SECONDS = 7 * 24 * 3600
 
 
 def public_url():
     """Return the URL Twilio requested, as it signed it (honouring IVR_PUBLIC_URL and ProxyFix)."""
+    # Twilio signs the URL exactly as it requested it; request.url is an IRI that decodes escapes
+    # such as %2C or %C3%A9 in the query string, so the raw query string is used instead.
+    query = "?" + request.query_string.decode("latin-1") if request.query_string else ""
     base = current_app.config.get("PUBLIC_URL")
     if base:
-        path = request.full_path if request.query_string else request.path
-        return base.rstrip("/") + path
-    return request.url
+        return base.rstrip("/") + request.path + query
+    return request.root_url.rstrip("/") + urllib.parse.quote(request.path) + query
 
 
 def signed_by_twilio(view):
@@ -39,7 +43,11 @@ def signed_by_twilio(view):
             algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
             if not token or not signature:
                 abort(403)
-            if not RequestValidator(token).validate(public_url(), request.form, signature, algorithm=algorithm):
+            validator = RequestValidator(token)
+            urls = [public_url()]
+            if not current_app.config.get("PUBLIC_URL") and request.url != urls[0]:
+                urls.append(request.url)  # the decoded form earlier versions checked against
+            if not any(validator.validate(url, request.form, signature, algorithm=algorithm) for url in urls):
                 log.warning("voice: bad Twilio signature on %s", request.path)
                 abort(403)
         return view(*args, **kwargs)
@@ -189,6 +197,8 @@ def status():
             duration = int(request.form.get("CallDuration")) if request.form.get("CallDuration") else None
         except ValueError:
             duration = None
+        if duration is not None and not 0 <= duration <= MAX_SECONDS:
+            duration = None  # SQLite cannot store a garbled 30-digit duration; keep the status
         caller = parse_caller(request.form.get("From"))
         db.update_call_status(database, sid, call_status, duration, caller, parse_caller(request.form.get("To")).number)
         db.record_event(database, sid, "status", text=call_status, detail={"duration": duration})

@@ -73,3 +73,125 @@ def rows(app, sql, params=()):
         return [dict(row) for row in connection.execute(sql, params)]
     finally:
         connection.close()
+
+
+
+def sign(url, params, token=TOKEN, algorithm=None):
+    """Twilio's signature of a POST to the absolute `url` with form `params` (dict or list of pairs)."""
+    from twilio.request_validator import RequestValidator
+    from werkzeug.datastructures import MultiDict
+
+    return RequestValidator(token).compute_signature(url, MultiDict(params), algorithm=algorithm)
+
+
+@pytest.fixture
+def voice_post(client):
+    """POST form `params` to a voice URL, signed like Twilio unless `signed=False`; returns the response."""
+    from werkzeug.datastructures import MultiDict
+
+    def post(path, params, headers=None, signed=True, token=TOKEN, base_url="http://localhost", **kwargs):
+        headers = dict(headers or {})
+        if signed:
+            headers.setdefault("X-Twilio-Signature", sign(base_url + path, params, token))
+        return client.post(path, data=MultiDict(params), headers=headers, base_url=base_url, **kwargs)
+
+    return post
+
+
+# -- verification: merchants, outreach and the official number ---------------------------------
+MERCHANT = "898440358120001"
+MERCHANT_PHONE = "+8613800138000"
+OTHER_MERCHANT = "898440358120002"
+OTHER_PHONE = "+8613900139000"
+OFFICIAL = "+864008001234"
+
+
+class Verification:
+    """Test data for the verify and report branches: `add_outreach(...)` returns {id, reference_code, expires_at}."""
+
+    merchant, phone, other, other_phone, official = MERCHANT, MERCHANT_PHONE, OTHER_MERCHANT, OTHER_PHONE, OFFICIAL
+
+    def __init__(self, database):
+        self.database = database
+
+    def add_outreach(self, merchant=MERCHANT, reason="system_update", channel="phone", from_number=OFFICIAL,
+                     staff_name="王敏", instructions="在终端上接受更新提示", valid_hours=168):
+        from ivr import outreach
+
+        return outreach.create_outreach(self.database, merchant, reason, channel, from_number, staff_name,
+                                        instructions, valid_hours, actor="test")
+
+
+@pytest.fixture
+def verification(app, database):
+    """Two merchants (one phone each) and one official number."""
+    from ivr import merchants
+
+    app.extensions["ivr"]["official_numbers"] = frozenset({OFFICIAL})
+    merchants.upsert_merchant(database, MERCHANT, "示例便利店", [MERCHANT_PHONE], actor="test")
+    merchants.upsert_merchant(database, OTHER_MERCHANT, "Noodle House", [OTHER_PHONE], actor="test")
+    return Verification(database)
+
+
+@pytest.fixture
+def api(client):
+    """Call the JSON API with the test token: api("GET", "/api/calls", json=...)."""
+
+    def send(method, path, token="test-api-token", **kwargs):
+        headers = kwargs.pop("headers", {})
+        if token is not None:
+            headers.setdefault("Authorization", f"Bearer {token}")
+        return client.open(path, method=method, headers=headers, **kwargs)
+
+    return send
+
+
+# -- staff dashboard ------------------------------------------------------------------------
+
+STAFF_PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def staff(app):
+    """Create an admin ('ada') and an agent ('abe') with STAFF_PASSWORD; returns their names."""
+    from ivr import users
+
+    connection = db.connect(app.config["DATABASE"])
+    try:
+        users.create_user(connection, "ada", "admin", STAFF_PASSWORD)
+        users.create_user(connection, "abe", "agent", STAFF_PASSWORD)
+    finally:
+        connection.conn.close()
+    return {"admin": "ada", "agent": "abe"}
+
+
+def csrf_of(client):
+    """Return the CSRF token of the client's session (after any dashboard page was fetched)."""
+    with client.session_transaction() as session:
+        return session.get("csrf")
+
+
+@pytest.fixture
+def login(client, staff):
+    """`login("admin")` or `login("agent")`: sign the test client in; returns the CSRF token."""
+
+    def sign_in(role="agent", password=STAFF_PASSWORD):
+        client.get("/dashboard/login")
+        response = client.post(
+            "/dashboard/login", data={"name": staff[role], "password": password, "csrf_token": csrf_of(client)}
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return csrf_of(client)
+
+    return sign_in
+
+
+def add_call(database, sid, started_at, events=(), **fields):
+    """Insert a finished call (and its events) straight into the database, for dashboard tests."""
+    row = {"sid": sid, "from_number": "+8613800138000", "from_raw": "+8613800138000", "language": "zh",
+           "started_at": started_at, "status": "completed", "duration": 60, "state": "{}", "updated_at": started_at}
+    row.update(fields)
+    database["calls"].insert(row)
+    for event in events:
+        database["events"].insert(dict({"call_sid": sid, "at": started_at}, **event))
+    return row

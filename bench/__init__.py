@@ -1,0 +1,1 @@
+"""Benchmark and load scripts for the hotline (see README "Performance")."""

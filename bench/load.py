@@ -1,0 +1,319 @@
+"""Load benchmark: many concurrent simulated callers against gunicorn, compared with a bare Flask app.
+
+    python bench/load.py                       # 32 callers, 4 workers, 20 s each: our app, then the bare app
+    python bench/load.py --nothing-lost        # 64 callers, 4 workers: count what was accepted against the database
+    python bench/load.py --callers 8 --duration 5 --skip-bare
+
+Every request is a signed Twilio-style form post that follows the TwiML it got back (ivr.simulator.Call),
+over a lean keep-alive http.client transport. Only 127.0.0.1 is ever targeted.
+"""
+import argparse
+import http.client
+import os
+import random
+import secrets
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.servers import Gunicorn  # noqa: E402
+from ivr.simulator import Call, HttpTransport  # noqa: E402
+
+AGENT = "+8675512345678"
+APOLOGIES = ("很抱歉，系统暂时出现问题", "Sorry, something went wrong on our side")
+MAX_REQUESTS_PER_CALL = 40
+# Demo data of the verification issue (ivr/demo.py): a merchant with an open outreach and its code.
+DEMO_MERCHANT, GENUINE_CODE = "898440358120001", "246810"
+SUSPECT_NUMBER = "17012345678"
+
+
+class KeepAliveTransport(HttpTransport):
+    """HttpTransport over one reused http.client connection, timing every request."""
+
+    def __init__(self, base_url, stats, timeout=15):
+        super().__init__(base_url, timeout)
+        parsed = urllib.parse.urlsplit(self.base_url)
+        assert parsed.hostname == "127.0.0.1", "load tests only target loopback"
+        self.connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=timeout)
+        self.stats = stats
+
+    def post(self, url, form, headers):
+        """POST a form and return (status, body text); record latency and outcome."""
+        parsed = urllib.parse.urlsplit(url)
+        target = parsed.path + (f"?{parsed.query}" if parsed.query else "")
+        data = urllib.parse.urlencode(form)
+        headers = dict(headers, **{"Content-Type": "application/x-www-form-urlencoded"})
+        started = time.perf_counter()
+        try:
+            self.connection.request("POST", target, data, headers)
+            response = self.connection.getresponse()
+            status, body = response.status, response.read().decode("utf-8")
+        except (OSError, http.client.HTTPException) as error:
+            self.connection.close()
+            self.stats.record(time.perf_counter() - started, None, f"{type(error).__name__}: {error}")
+            raise
+        self.stats.record(time.perf_counter() - started, status, body)
+        return status, body
+
+
+class Stats:
+    """Latencies and outcomes of every request, and what the callers saw accepted."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.latencies = []
+        self.errors = Counter()
+        self.accepted = Counter()
+        self.journeys = Counter()
+
+    def record(self, seconds, status, body):
+        """Record one request's latency; a non-200, a transport error or an apology is an error."""
+        with self.lock:
+            self.latencies.append(seconds)
+            if status is None:
+                self.errors[body.split(":")[0]] += 1
+            elif status != 200:
+                self.errors[f"HTTP {status}"] += 1
+            elif any(apology in body for apology in APOLOGIES):
+                self.errors["apology"] += 1
+
+    def count(self, what, amount=1):
+        """Count something the hotline accepted (an input, a recording, a verdict, ...)."""
+        with self.lock:
+            self.accepted[what] += amount
+
+
+def node_of(call):
+    """The flow node the call waits at, from the waiting verb's action URL."""
+    action = call.turn.waiting.get("action") if call.turn and call.turn.waiting is not None else None
+    if not action:
+        return None
+    return urllib.parse.parse_qs(urllib.parse.urlsplit(action).query).get("node", [None])[0]
+
+
+# Journeys: what a caller answers at each node (a list is used in turn); None at a node means hang up.
+JOURNEYS = {
+    "verify_genuine": {"welcome": ["1"], "confirm_merchant": ["2"], "ask_merchant": [DEMO_MERCHANT + "#"],
+                       "ask_code": [GENUINE_CODE + "#"], "after_genuine": None},
+    "verify_wrong": {"welcome": ["1"], "confirm_merchant": ["2"], "ask_merchant": [DEMO_MERCHANT + "#"],
+                     "ask_code": ["999999#"], "after_warning": None},
+    "verify_no_code": {"welcome": ["1"], "confirm_merchant": ["2"], "ask_merchant": [DEMO_MERCHANT + "#"],
+                       "ask_code": ["#"], "ask_number": [SUSPECT_NUMBER + "#"], "after_warning": None},
+    "guidance": {"welcome": ["2"], "guide_how": ["1"], "guide_before": ["2", "1"], "guide_during": ["1"],
+                 "guide_after": ["1"], "guide_never": ["1"], "guide_shared": ["1"], "main_menu": None},
+    "report": {"welcome": ["3"], "report_start": [SUSPECT_NUMBER + "#"], "report_category": ["3"],
+               "report_message": ["record"], "report_done": None},
+    "message": {"welcome": ["0"], "person": ["no-answer"], "leave_message": ["record"]},
+}
+BARE_JOURNEY = {"welcome": ["1"] * 6 + [None]}
+
+
+def take_call(base_url, token, journey_name, stats, deadline):
+    """Place one whole call following `journey_name`, then send its status callback."""
+    journey = {node: (list(answers) if answers else answers) for node, answers in
+               (BARE_JOURNEY if journey_name == "bare" else JOURNEYS[journey_name]).items()}
+    caller = f"+86139{random.randrange(10**8):08d}"
+    call = Call(KeepAliveTransport(base_url, stats), token, from_=caller)
+    try:
+        call.start()
+        stats.count("calls started")
+        for _ in range(MAX_REQUESTS_PER_CALL):
+            if call.turn.ended or time.monotonic() > deadline:
+                break
+            node = node_of(call)
+            answers = journey.get(node, [])
+            if answers is None or (answers and answers[0] is None):
+                break
+            answer = answers.pop(0) if answers else None
+            waiting = call.turn.waiting_for
+            if waiting == "Dial":
+                call.dial_result(answer or "no-answer")
+            elif waiting == "Record":
+                call.record(12)
+                stats.count("recordings")
+            elif answer is None:
+                break  # a node this journey does not expect: hang up rather than wander
+            else:
+                call.press(answer)
+                stats.count("inputs")
+            next_node = node_of(call)
+            if next_node in ("after_genuine", "after_warning"):
+                stats.count("verdicts")
+            if next_node == "report_done":
+                stats.count("reports")
+            if call.turn.ended and journey_name == "message":
+                stats.count("callbacks")
+        status, _ = call.hangup()
+        if status == 200:
+            stats.count("status callbacks")
+        stats.journeys[journey_name] += 1
+    except (AssertionError, OSError, http.client.HTTPException) as error:
+        stats.errors[f"journey {journey_name}: {str(error)[:80]}"] += 0  # already counted per request
+        stats.journeys[f"{journey_name} (broken)"] += 1
+    finally:
+        call.transport.connection.close()
+
+
+def drive(base_url, token, callers, duration, journeys, think=0.0):
+    """Run `callers` threads placing calls for `duration` seconds; return Stats and the elapsed time."""
+    stats = Stats()
+    stop = time.monotonic() + duration
+    names = list(journeys)
+
+    def caller_loop(index):
+        rng = random.Random(index)
+        while time.monotonic() < stop:
+            take_call(base_url, token, names[rng.randrange(len(names))], stats, stop + 10)
+            if think:
+                time.sleep(think)
+
+    threads = [threading.Thread(target=caller_loop, args=(index,), daemon=True) for index in range(callers)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=duration + 60)
+    return stats, time.perf_counter() - started
+
+
+def summary(label, stats, elapsed, server):
+    """Print one run's figures and return its requests per second."""
+    latencies = sorted(stats.latencies)
+    count = len(latencies)
+    rate = count / elapsed if elapsed else 0.0
+
+    def pct(p):
+        return latencies[min(count - 1, int(p / 100 * count))] * 1000 if count else float("nan")
+
+    errors = sum(stats.errors.values())
+    print(f"{label}: {count} requests in {elapsed:.1f} s = {rate:.1f} req/s;"
+          f" p50 {pct(50):.1f} ms, p95 {pct(95):.1f} ms, p99 {pct(99):.1f} ms, max {pct(100):.1f} ms;"
+          f" errors {errors}" + (f" {dict(stats.errors)}" if errors else ""))
+    peaks = server.peak_rss_kib()
+    if peaks:
+        print(f"  peak RSS per worker (VmHWM): " + ", ".join(f"{kib / 1024:.1f} MiB" for kib in peaks.values())
+              + f"; mean {statistics.mean(peaks.values()) / 1024:.1f} MiB")
+    if stats.journeys:
+        print("  calls: " + ", ".join(f"{name} {number}" for name, number in sorted(stats.journeys.items())))
+    return rate
+
+
+def prepare_database(directory, env):
+    """Create the database and the demo data, as the Procfile's release step would."""
+    subprocess.run([sys.executable, "-m", "flask", "--app", "app", "init-db", "--demo"], cwd=ROOT, env=env,
+                   check=True, stdout=subprocess.DEVNULL)
+    connection = sqlite3.connect(env["IVR_DATABASE"])
+    try:
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        merchants = connection.execute("SELECT count(*) FROM merchants").fetchone()[0] if "merchants" in tables else 0
+    finally:
+        connection.close()
+    return merchants > 0
+
+
+def database_counts(path):
+    """Rows the load could have added, by kind."""
+    connection = sqlite3.connect(path)
+    try:
+        one = lambda sql: connection.execute(sql).fetchone()[0]  # noqa: E731
+        return {
+            "calls started": one("SELECT count(*) FROM events WHERE kind = 'incoming'"),
+            "inputs": one("SELECT count(*) FROM events WHERE kind = 'input'"),
+            "recordings": one("SELECT count(*) FROM events WHERE kind = 'record'"),
+            "status callbacks": one("SELECT count(*) FROM events WHERE kind = 'status'"),
+            "verdicts": one("SELECT count(*) FROM calls WHERE verdict IS NOT NULL"),
+            "reports": one("SELECT count(*) FROM reports"),
+            "callbacks": one("SELECT count(*) FROM callbacks"),
+            "events": one("SELECT count(*) FROM events"),
+        }
+    finally:
+        connection.close()
+
+
+def run_ours(args, directory):
+    token = "bench-" + secrets.token_hex(16)
+    env = dict(os.environ, IVR_DATABASE=str(directory / "hotline.db"), TWILIO_AUTH_TOKEN=token,
+               IVR_AGENT_NUMBER=AGENT, IVR_BUSINESS_HOURS="24/7", IVR_SECRET_KEY=secrets.token_hex(16),
+               IVR_LOCK_ATTEMPTS="1000000000", IVR_API_TOKEN=secrets.token_hex(16))
+    env.pop("IVR_INSECURE_SKIP_SIGNATURE", None)
+    verification = prepare_database(directory, env)
+    journeys = [name for name in JOURNEYS if verification or not name.startswith(("verify", "report"))]
+    before = database_counts(env["IVR_DATABASE"])
+    log = directory / "gunicorn-ours.log"
+    server = Gunicorn(workers=args.workers, env=env, log_path=log)
+    with server:
+        server.wait_for_workers(args.workers)
+        stats, elapsed = drive(server.base_url, token, args.callers, args.duration, journeys, args.think / 1000)
+        label = f"our app   ({args.workers} workers, {args.callers} callers, {args.duration:g} s)"
+        rate = summary(label, stats, elapsed, server)
+    after = database_counts(env["IVR_DATABASE"])
+    locked = log.read_text(errors="replace").count("database is locked")
+    return rate, stats, before, after, locked, journeys
+
+
+def run_bare(args, directory):
+    token = "bench-" + secrets.token_hex(16)
+    server = Gunicorn(workers=args.workers, app="bench.bare_app:app", log_path=directory / "gunicorn-bare.log")
+    with server:
+        server.wait_for_workers(args.workers)
+        stats, elapsed = drive(server.base_url, token, args.callers, args.duration, ["bare"], args.think / 1000)
+        label = f"bare app  ({args.workers} workers, {args.callers} callers, {args.duration:g} s)"
+        return summary(label, stats, elapsed, server)
+
+
+def check_nothing_lost(stats, before, after, locked):
+    """Compare what callers saw accepted with the rows added; return True when nothing was lost."""
+    print("nothing lost? accepted by webhooks vs rows added to the database:")
+    ok = True
+    for what in ("calls started", "inputs", "recordings", "status callbacks", "verdicts", "reports", "callbacks"):
+        sent = stats.accepted.get(what, 0)
+        stored = after[what] - before[what]
+        match = stored == sent
+        ok &= match
+        print(f"  {what:17} accepted {sent:6}  stored {stored:6}  {'ok' if match else 'MISMATCH'}")
+    print(f"  events stored: {after['events'] - before['events']}")
+    apologies = stats.errors.get("apology", 0)
+    print(f"  apologies heard by callers: {apologies}; 'database is locked' in the server log: {locked}")
+    return ok and apologies == 0 and not sum(stats.errors.values())
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--callers", type=int, default=None, help="concurrent callers (default 32; 64 with --nothing-lost)")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (WEB_CONCURRENCY)")
+    parser.add_argument("--duration", type=float, default=20, help="seconds of load per app")
+    parser.add_argument("--think", type=float, default=0, help="milliseconds a caller waits between calls")
+    parser.add_argument("--skip-bare", action="store_true", help="only measure our app")
+    parser.add_argument("--nothing-lost", action="store_true", help="count accepted events against the database")
+    args = parser.parse_args(argv)
+    args.callers = args.callers or (64 if args.nothing_lost else 32)
+    if not 1 <= args.callers <= 512 or not 1 <= args.workers <= 32 or not 0 < args.duration <= 600:
+        parser.error("--callers 1-512, --workers 1-32, --duration up to 600 s")
+    print(f"cpus: {os.cpu_count()}; load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    with tempfile.TemporaryDirectory(prefix="hotline-bench-") as folder:
+        directory = Path(folder)
+        rate, stats, before, after, locked, journeys = run_ours(args, directory)
+        print(f"  journeys: {', '.join(journeys)}")
+        ok = True
+        if args.nothing_lost:
+            ok = check_nothing_lost(stats, before, after, locked)
+        if not args.skip_bare and not args.nothing_lost:
+            bare = run_bare(args, directory)
+            ratio = rate / bare if bare else float("nan")
+            print(f"throughput ratio (ours / bare): {ratio:.2f}")
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

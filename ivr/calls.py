@@ -1,0 +1,71 @@
+"""Reading the call log for the API: one call with its verdict, reports and events, or calls filtered by verdict."""
+import json
+from datetime import datetime, timezone
+
+from . import db, reports
+from .errors import InvalidInput, NotFound
+
+VERDICTS = ("locked", "genuine", "expired", "known_scam", "unconfirmed", "no_record")
+CALL_COLUMNS = (
+    "sid", "from_number", "caller_withheld", "to_number", "language", "started_at", "answered_at", "ended_at",
+    "status", "duration", "verdict", "verdict_at", "merchant_id", "node",
+)
+MAX_LIMIT = 500
+
+
+def _public(call):
+    # The flow state is left out: it is the engine's working memory, not part of the record.
+    return {column: call.get(column) for column in CALL_COLUMNS}
+
+
+def call_detail(database, sid):
+    """Return a call with its verdict, the reports filed on it and its events in order; raise NotFound."""
+    call = db.get_call(database, sid) if isinstance(sid, str) and 0 < len(sid) <= 64 else None
+    if call is None:
+        raise NotFound(f"no call {str(sid)[:64]!r}")
+    events = []
+    for event in db.call_events(database, sid):
+        event = dict(event)
+        if event.get("detail"):
+            try:
+                event["detail"] = json.loads(event["detail"])
+            except ValueError:
+                pass
+        events.append(event)
+    return dict(_public(call), reports=reports.reports_for_call(database, sid), events=events)
+
+
+def parse_since(value):
+    """Return an ISO date or datetime as a stored UTC stamp, or raise InvalidInput naming `since`."""
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except (ValueError, AttributeError):
+        raise InvalidInput("since must be an ISO 8601 date or time, e.g. 2026-11-01 or 2026-11-01T08:00:00+08:00",
+                           field="since") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def find_calls(database, verdict=None, since=None, merchant_id=None, limit=100):
+    """Return calls, newest first, filtered by verdict, start time and merchant."""
+    where, params = [], []
+    if verdict:
+        if verdict not in VERDICTS:
+            raise InvalidInput(f"verdict must be one of {', '.join(VERDICTS)}", field="verdict")
+        where.append("verdict = ?")
+        params.append(verdict)
+    if since:
+        where.append("started_at >= ?")
+        params.append(parse_since(since))
+    if merchant_id:
+        where.append("merchant_id = ?")
+        params.append(str(merchant_id))
+    try:
+        limit = int(limit)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"limit must be a whole number from 1 to {MAX_LIMIT}", field="limit") from None
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit must be a whole number from 1 to {MAX_LIMIT}", field="limit")
+    sql = "SELECT * FROM calls" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY started_at DESC LIMIT ?"
+    return [_public(row) for row in database.query(sql, params + [limit])]

@@ -1,0 +1,162 @@
+"""Dashboard pages for calls: the filtered list, one call's timeline, revealing a number, and CSV exports."""
+import csv
+import io
+import re
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, session, stream_with_context, url_for
+
+from . import audit, calldetail, callsearch, db, reportlist
+from .dashboard import safe_next
+from .errors import InvalidInput
+from .phone import mask
+from .staffauth import actor, guard
+
+bp = Blueprint("dash_calls", __name__, url_prefix="/dashboard")
+guard(bp)
+REVEAL_KEEP = 50
+# A cell starting with one of these is a formula to a spreadsheet; transcripts are attacker-controlled.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+E164 = re.compile(r"\+[0-9]{6,15}")
+
+
+@bp.get("/calls")
+def calls():
+    """Calls newest first, filtered, a keyset page at a time."""
+    filters = callsearch.CallFilter.from_args(request.args)
+    database = db.get_db()
+    rows, has_older, has_newer, total = [], False, False, 0
+    if not filters.errors:
+        try:
+            rows, has_older, has_newer = callsearch.list_calls(
+                database, filters, before=request.args.get("before"), after=request.args.get("after")
+            )
+        except InvalidInput as error:
+            abort(400, description=str(error))
+        total = callsearch.count_calls(database, filters)
+    said = callsearch.said_by_call(database, [row["sid"] for row in rows])
+    return render_template(
+        "dashboard/calls.html", rows=rows, filters=filters, said=said, total=total, cap=callsearch.COUNT_CAP,
+        older=callsearch.cursor_of(rows[-1]) if rows and has_older else None,
+        newer=callsearch.cursor_of(rows[0]) if rows and has_newer else None,
+        verdicts=callsearch.VERDICTS, statuses=callsearch.STATUSES, languages=callsearch.LANGUAGES,
+        search_cap=callsearch.SEARCH_CAP,
+    ), (400 if filters.errors else 200)
+
+
+@bp.get("/calls/<sid>")
+def call(sid):
+    """One call as a timeline: prompts heard, keys and phrases, verdict, report, recording."""
+    found = calldetail.call_timeline(db.get_db(), sid)
+    if found is None:
+        abort(404)
+    return render_template("dashboard/call.html", **found)
+
+
+def _numbers_for(database, kind, ref):
+    if kind == "call":
+        rows = database.execute("SELECT from_number FROM calls WHERE sid = ?", [ref]).fetchall()
+    elif kind == "merchant":
+        rows = database.execute("SELECT phone FROM merchant_phones WHERE merchant_id = ?", [ref]).fetchall()
+    elif kind == "report":
+        rows = database.execute("SELECT reporter_number FROM reports WHERE id = ?", [ref]).fetchall()
+    elif kind == "callback":
+        rows = database.execute("SELECT from_number FROM callbacks WHERE id = ?", [ref]).fetchall()
+    else:
+        abort(400)
+    return [row[0] for row in rows if row[0]]
+
+
+@bp.post("/reveal")
+def reveal():
+    """Show the full phone number(s) of a call, merchant, report or call-back, and record that in the audit log."""
+    kind, ref = request.form.get("kind", ""), request.form.get("ref", "")[:64]
+    database = db.get_db()
+    numbers = _numbers_for(database, kind, ref)
+    if not numbers:
+        abort(404)
+    with db.transaction(database):
+        audit.record(database, actor(), "number.reveal", f"{kind}:{ref}", {"numbers": [mask(n) for n in numbers]})
+    kept = [number for number in session.get("revealed", []) if number not in numbers] + numbers
+    session["revealed"] = kept[-REVEAL_KEEP:]
+    return redirect(safe_next(request.form.get("next"), url_for("dash_calls.calls")))
+
+
+def _cell(value):
+    text = "" if value is None else str(value)
+    if E164.fullmatch(text):
+        return text
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def _csv_response(name, header, make_rows):
+    """Stream a CSV; `make_rows(database)` runs inside the stream, on a connection the stream opens and closes."""
+
+    def generate():
+        rows = make_rows(db.get_db())
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        buffer.write("\ufeff")  # so spreadsheet programs read the Chinese text as UTF-8
+        writer.writerow(header)
+        for count, row in enumerate(rows, start=1):
+            writer.writerow(row)
+            if count % 500 == 0:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    return Response(
+        stream_with_context(generate()), mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+    )
+
+
+@bp.get("/calls.csv")
+def calls_csv():
+    """The filtered calls list as CSV (numbers masked)."""
+    filters = callsearch.CallFilter.from_args(request.args)
+    if filters.errors:
+        abort(400, description="; ".join(filters.errors))
+    database = db.get_db()
+    with db.transaction(database):
+        audit.record(database, actor(), "export.calls", None, filters.args())
+    header = ["sid", "started_at", "caller", "language", "status", "duration", "verdict", "merchant_id"]
+
+    def make_rows(connection):
+        for row in callsearch.iter_calls(connection, filters):
+            yield [row["sid"], row["started_at"], mask(row["from_number"]), row["language"], row["status"],
+                   row["duration"], row["verdict"] or "", _cell(row["merchant_id"])]
+
+    return _csv_response("calls.csv", header, make_rows)
+
+
+@bp.get("/reports")
+def reports():
+    """Scam reports newest first, filtered by date, category or number."""
+    filters = reportlist.ReportFilter.from_args(request.args)
+    database = db.get_db()
+    rows, more = ([], False) if filters.errors else reportlist.list_reports(database, filters, request.args.get("before"))
+    return render_template(
+        "dashboard/reports.html", rows=rows, filters=filters, more=more,
+        categories=reportlist.categories(database),
+    ), (400 if filters.errors else 200)
+
+
+@bp.get("/reports.csv")
+def reports_csv():
+    """The filtered reports as CSV (reporters' numbers masked, reported numbers in full)."""
+    filters = reportlist.ReportFilter.from_args(request.args)
+    if filters.errors:
+        abort(400, description="; ".join(filters.errors))
+    database = db.get_db()
+    with db.transaction(database):
+        audit.record(database, actor(), "export.reports", None, filters.args())
+    header = ["report_number", "created_at", "category", "number", "reporter", "merchant_id", "call_sid", "recording_url"]
+
+    def make_rows(connection):
+        for row in reportlist.iter_reports(connection, filters):
+            yield [row["report_number"], row["created_at"], _cell(row["category"]), _cell(row["number"] or row["number_raw"]),
+                   mask(row["reporter_number"]), _cell(row["merchant_id"]), row["call_sid"], _cell(row["recording_url"])]
+
+    return _csv_response("reports.csv", header, make_rows)
+

@@ -1,0 +1,54 @@
+"""Staff see times and days in the hotline's own time zone (IVR_DASHBOARD_TZ), while storage stays UTC."""
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+from . import clock
+from .errors import InvalidInput
+
+DEFAULT_ZONE = "Asia/Shanghai"
+
+
+def zone():
+    """Return the dashboard's time zone."""
+    return ZoneInfo(current_app.config.get("DASHBOARD_TZ") or DEFAULT_ZONE)
+
+
+def today():
+    """Return today's date in the dashboard's time zone."""
+    return clock.now().astimezone(zone()).date()
+
+
+def sql_modifier(moment=None):
+    """Return an SQLite date modifier ('+480 minutes') that turns a stored UTC stamp into local time."""
+    moment = moment or clock.now()
+    offset = moment.astimezone(zone()).utcoffset() or timedelta(0)
+    return f"{int(offset.total_seconds() // 60):+d} minutes"
+
+
+def day_start(day):
+    """Return the UTC stamp of local midnight starting `day` (a date)."""
+    return clock.stamp(datetime.combine(day, time.min, tzinfo=zone()))
+
+
+def parse_day(text, field):
+    """Return the date in 'YYYY-MM-DD' text, or None for empty text; raise InvalidInput otherwise."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{field}: expected a date like 2026-11-25", field=field) from None
+
+
+def show(stamp, seconds=True):
+    """Format a stored stamp as local 'YYYY-MM-DD HH:MM:SS' for display ('' for None)."""
+    if not stamp:
+        return ""
+    try:
+        moment = clock.parse(stamp).astimezone(zone())
+    except ValueError:
+        return stamp
+    return moment.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")

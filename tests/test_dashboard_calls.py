@@ -1,0 +1,181 @@
+"""Dashboard calls list: every filter, free-text search, keyset pages, the count, and the CSV exports."""
+import csv
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from conftest import add_call, rows
+
+from ivr import clock, localtime, reports
+
+# Six calls spread over days and attributes; each filter below picks a known subset.
+NOW = clock.now()
+
+
+def _at(days_ago, hour=3):
+    moment = (NOW - timedelta(days=days_ago)).replace(hour=hour, minute=0, second=0, microsecond=0)
+    return clock.stamp(moment)
+
+
+CALLS = [
+    ("CA1", _at(0), dict(verdict="genuine", merchant_id="123456789012345", language="zh", status="completed",
+                         from_number="+8613800138000"), "我要核实一下"),
+    ("CA2", _at(1), dict(verdict="known_scam", merchant_id="123456789012345", language="en", status="completed",
+                         from_number="+8613900139000"), "they asked for my PIN code"),
+    ("CA3", _at(2), dict(verdict=None, language="zh", status="no-answer", from_number=None, caller_withheld=1,
+                         from_raw="Anonymous"), None),
+    ("CA4", _at(5), dict(verdict="locked", merchant_id="987654321098765", language="zh", status="completed",
+                         from_number="+8613800138000"), "对方让我交押金激活"),
+    ("CA5", _at(40), dict(verdict="no_record", language="en", status="busy", from_number="+8613700137000"), None),
+    ("CA6", _at(3), dict(verdict="expired", language="zh", status="in-progress", from_number="+8613700137000"),
+     "屏幕共享"),
+]
+
+
+@pytest.fixture
+def seeded(database):
+    for sid, started, fields, speech in CALLS:
+        events = [{"kind": "prompt", "text": "您好，这里是官方商户核实热线"}]
+        if speech:
+            events.append({"kind": "input", "speech": speech, "confidence": 0.9})
+        add_call(database, sid, started, events=events, **fields)
+    return database
+
+
+def listed(client, query):
+    page = client.get("/dashboard/calls" + query)
+    assert page.status_code == 200, page.get_data(as_text=True)[:400]
+    return re.findall(r'href="/dashboard/calls/(CA\d+)"', page.get_data(as_text=True))
+
+
+FILTERS = [
+    ("", ["CA1", "CA2", "CA3", "CA6", "CA4", "CA5"]),
+    ("?verdict=genuine", ["CA1"]),
+    ("?verdict=known_scam", ["CA2"]),
+    ("?verdict=none", ["CA3"]),
+    ("?merchant=123456789012345", ["CA1", "CA2"]),
+    ("?caller=%2B8613800138000", ["CA1", "CA4"]),
+    ("?caller=13700137000", ["CA6", "CA5"]),
+    ("?caller=withheld", ["CA3"]),
+    ("?language=en", ["CA2", "CA5"]),
+    ("?status=no-answer", ["CA3"]),
+    ("?status=in-progress", ["CA6"]),
+    ("?q=PIN+code", ["CA2"]),
+    ("?q=押金激活", ["CA4"]),
+    ("?q=核实", ["CA1"]),  # two characters: too short for trigrams, found by the fallback scan
+    ("?q=屏幕", ["CA6"]),
+    ("?q=nothing+like+this", []),
+    ("?language=zh&caller=%2B8613800138000&merchant=987654321098765", ["CA4"]),
+    ("?verdict=genuine&language=en", []),
+]
+
+
+@pytest.mark.parametrize("query, expected", FILTERS)
+def test_each_filter_lists_exactly_its_calls_newest_first(client, login, seeded, query, expected):
+    login("agent")
+    assert listed(client, query) == expected
+
+
+def test_date_range_filters_use_local_days(client, login, seeded):
+    login("agent")
+    with client.application.app_context():
+        days = {sid: localtime.show(started)[:10] for sid, started, _, _ in CALLS}
+    first, last = days["CA6"], days["CA2"]  # 3 days ago .. 1 day ago
+    assert listed(client, f"?date_from={first}&date_to={last}") == ["CA2", "CA3", "CA6"]
+    assert listed(client, f"?date_from={days['CA1']}") == ["CA1"]
+    assert listed(client, f"?date_to={days['CA5']}") == ["CA5"]
+
+
+@pytest.mark.parametrize("query", ["?verdict=maybe", "?language=fr", "?status=gone", "?date_from=yesterday",
+                                   "?caller=not-a-number"])
+def test_a_bad_filter_value_is_a_400_with_the_reason(client, login, seeded, query):
+    login("agent")
+    response = client.get("/dashboard/calls" + query)
+    assert response.status_code == 400
+    assert "flash error" in response.get_data(as_text=True)
+
+
+def test_keyset_pages_cover_every_call_once_in_both_directions(client, login, database):
+    login("agent")
+    base = NOW - timedelta(hours=1)
+    for index in range(120):
+        # Pairs share a start time, so the rowid tie-breaker matters.
+        add_call(database, f"CA{index:04d}", clock.stamp(base - timedelta(seconds=index // 2)))
+    seen, pages, url = [], [], "/dashboard/calls"
+    while url:
+        page = client.get(url).get_data(as_text=True)
+        found = re.findall(r'href="/dashboard/calls/(CA\d+)"', page)
+        seen += found
+        pages.append((url, found))
+        older = re.search(r'href="(/dashboard/calls\?before=[^"]+)"', page)
+        url = older.group(1).replace("&amp;", "&") if older else None
+    assert len(pages) == 3 and [len(found) for _, found in pages] == [50, 50, 20]
+    assert sorted(seen) == sorted(f"CA{index:04d}" for index in range(120)) and len(set(seen)) == 120
+    last_page = client.get(pages[-1][0]).get_data(as_text=True)
+    newer = re.search(r'href="(/dashboard/calls\?after=[^"]+)"', last_page).group(1).replace("&amp;", "&")
+    assert re.findall(r'href="/dashboard/calls/(CA\d+)"', client.get(newer).get_data(as_text=True)) == pages[1][1]
+    assert client.get("/dashboard/calls?before=garbage").status_code == 400
+
+
+def test_the_count_is_capped_so_big_tables_stay_fast(client, login, database, monkeypatch):
+    from ivr import callsearch
+
+    login("agent")
+    for index in range(7):
+        add_call(database, f"CAc{index}", clock.stamp())
+    monkeypatch.setattr(callsearch, "COUNT_CAP", 5)
+    assert "5+" in client.get("/dashboard/calls").get_data(as_text=True)
+    monkeypatch.setattr(callsearch, "COUNT_CAP", 50)
+    assert re.search(r">7 通", client.get("/dashboard/calls").get_data(as_text=True))
+
+
+def test_the_calls_list_links_to_merchant_and_call(client, login, seeded):
+    login("agent")
+    page = client.get("/dashboard/calls?verdict=genuine").get_data(as_text=True)
+    assert 'href="/dashboard/merchants/123456789012345"' in page and 'href="/dashboard/calls/CA1"' in page
+    assert "我要核实一下" in page
+
+
+# -- exports --------------------------------------------------------------------------------
+
+
+def _csv(response):
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+
+
+@pytest.mark.parametrize("query, expected", [(query, sids) for query, sids in FILTERS if "q=" not in query][:8])
+def test_the_calls_export_has_the_filtered_calls_with_masked_numbers(client, login, seeded, app, query, expected):
+    login("agent")
+    exported = _csv(client.get("/dashboard/calls.csv" + query))
+    assert [row["sid"] for row in exported] == expected
+    for row in exported:
+        assert "****" in row["caller"] or row["caller"] == "withheld"
+    assert rows(app, "SELECT user, action FROM audit WHERE action = 'export.calls'") == [{"user": "abe", "action": "export.calls"}]
+
+
+def test_the_reports_export_is_filtered_and_defuses_spreadsheet_formulas(client, login, database, app):
+    login("agent")
+    reports.file_report(database, "fee", number="+8613912345678", reporter_number="+8613800138000",
+                        merchant_id="123456789012345")
+    reports.file_report(database, "credentials", number="+8613912345678", number_raw="=HYPERLINK(1)")
+    reports.file_report(database, "other", number=None, number_raw="=cmd|' /C calc'!A0")
+    everything = _csv(client.get("/dashboard/reports.csv"))
+    assert len(everything) == 3
+    assert everything[0]["number"].startswith("'=")  # newest first: the formula-looking raw number
+    fees = _csv(client.get("/dashboard/reports.csv?category=fee"))
+    assert [(row["category"], row["number"], row["reporter"]) for row in fees] == [
+        ("fee", "+8613912345678", "+86 138****8000")
+    ]
+    assert len(_csv(client.get("/dashboard/reports.csv?number=%2B8613912345678"))) == 2
+    assert client.get("/dashboard/reports.csv?number=abc").status_code == 400
+    assert rows(app, "SELECT count(*) AS n FROM audit WHERE action = 'export.reports'")[0]["n"] == 3
+
+
+def test_the_reports_page_lists_and_filters(client, login, database):
+    login("agent")
+    reports.file_report(database, "fee", number="+8613912345678", merchant_id="123456789012345")
+    reports.file_report(database, "remote_app", number="+8613912345679")
+    page = client.get("/dashboard/reports?category=remote_app").get_data(as_text=True)
+    assert "+8613912345679" in page and "+8613912345678" not in page

@@ -1,0 +1,195 @@
+"""`flask purge`: old calls lose events, numbers and recording links; the overview's counts stay the same."""
+import hashlib
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from conftest import CallHelper, rows
+from ivr import clock, db, retention
+
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)
+OLD_NUMBER = "+8613800138000"
+NEW_NUMBER = "+8613900139000"
+
+
+@pytest.fixture
+def at(monkeypatch):
+    """Move the hotline's clock: `at(days_ago)`."""
+
+    def move(days_ago):
+        monkeypatch.setattr(clock, "now", lambda: NOW - timedelta(days=days_ago))
+
+    return move
+
+
+def place(app, at, days_ago, number, steps, sid, hang_up=True):
+    at(days_ago)
+    call = CallHelper(app)
+    call.start(from_=number, sid=sid)
+    for step in steps:
+        step(call)
+    if hang_up:
+        call.hangup()
+    return call
+
+
+def leave_message(call):
+    call.press("0")
+    call.dial_result("no-answer")
+    call.record(15)
+
+
+def speak_guide(call):
+    call.say("请告诉我更新步骤")
+
+
+@pytest.fixture
+def history(app, at):
+    """Old and recent calls with events, call-backs, reports, code attempts and verdicts."""
+    place(app, at, 60, OLD_NUMBER, [leave_message], "CA" + "a" * 32)
+    place(app, at, 45, OLD_NUMBER, [speak_guide, lambda call: call.press("1")], "CA" + "b" * 32)
+    # A call whose status callback never came: it counts as old from when it started.
+    place(app, at, 40, NEW_NUMBER, [speak_guide], "CA" + "c" * 32, hang_up=False)
+    place(app, at, 2, NEW_NUMBER, [leave_message], "CA" + "d" * 32)
+    place(app, at, 1, OLD_NUMBER, [speak_guide], "CA" + "e" * 32, hang_up=False)
+    database = db.connect(app.config["DATABASE"])
+    with db.transaction(database):
+        database.execute("UPDATE calls SET verdict = 'genuine', verdict_at = started_at WHERE sid LIKE 'CAa%'")
+        database.execute("UPDATE calls SET verdict = 'known_scam', verdict_at = started_at WHERE sid LIKE 'CAd%'")
+        for days_ago, sid, reporter in ((50, "CA" + "b" * 32, OLD_NUMBER), (3, "CA" + "d" * 32, NEW_NUMBER)):
+            stamp = clock.stamp(NOW - timedelta(days=days_ago))
+            database["reports"].insert({
+                "report_number": f"R{days_ago}", "call_sid": sid, "reporter_number": reporter,
+                "number": "+8617000000001", "number_raw": "17000000001", "category": "fake_update",
+                "recording_url": f"https://api.twilio.com/r/RE{days_ago}", "recording_sid": f"RE{days_ago}",
+                "recording_duration": 9, "created_at": stamp})
+            database["code_attempts"].insert({"merchant_id": None, "caller_number": reporter, "call_sid": sid,
+                                              "at": stamp, "success": 0})
+    database.conn.close()
+    at(0)
+
+
+def aggregates(app):
+    """What the overview counts: calls per day by verdict and status, durations, reports, call-backs."""
+    return {
+        "calls": rows(app, "SELECT date(started_at) AS day, verdict, status, language, count(*) AS n,"
+                           " sum(duration) AS seconds FROM calls GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"),
+        "verdict_times": rows(app, "SELECT sid, verdict_at, answered_at, started_at, merchant_id FROM calls ORDER BY sid"),
+        "reports": rows(app, "SELECT date(created_at) AS day, category, number, count(*) AS n FROM reports"
+                             " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"),
+        "callbacks": rows(app, "SELECT status, count(*) AS n FROM callbacks GROUP BY 1 ORDER BY 1"),
+    }
+
+
+def fingerprint(app):
+    """A digest of every row of the database, to prove a dry run changes nothing."""
+    database = db.connect(app.config["DATABASE"])
+    try:
+        digest = hashlib.sha256()
+        for line in database.conn.iterdump():
+            digest.update(line.encode())
+        return digest.hexdigest()
+    finally:
+        database.conn.close()
+
+
+def old_and_new(app, sql):
+    return {row["sid"][:3]: row for row in rows(app, sql)}
+
+
+def test_purge_removes_personal_data_of_old_calls_only(app, history):
+    before = aggregates(app)
+    assert rows(app, "SELECT count(*) AS n FROM callbacks WHERE from_number IS NOT NULL")[0]["n"] == 2
+    old_events = rows(app, "SELECT count(*) AS n FROM events WHERE call_sid < 'CAd'")[0]["n"]
+    new_events = rows(app, "SELECT count(*) AS n FROM events WHERE call_sid >= 'CAd'")[0]["n"]
+    assert old_events > 0 and new_events > 0
+
+    database = db.connect(app.config["DATABASE"])
+    try:
+        planned = retention.purge(database, 30, dry_run=True, now=NOW)
+        summary = retention.purge(database, 30, batch_size=2, now=NOW)
+        again = retention.purge(database, 30, now=NOW)
+    finally:
+        database.conn.close()
+
+    assert summary == planned
+    assert summary["calls"] == 3 and summary["events"] == old_events
+    assert (summary["callbacks"], summary["reports"], summary["code_attempts"]) == (1, 1, 1)
+    assert summary["deliveries"] > 0
+    assert rows(app, "SELECT count(*) AS n FROM deliveries WHERE at < ?", [summary["cutoff"]])[0]["n"] == 0
+    assert rows(app, "SELECT count(*) AS n FROM deliveries WHERE at >= ?", [summary["cutoff"]])[0]["n"] > 0
+    assert again["calls"] == again["events"] == again["callbacks"] == again["reports"] == 0
+
+    # Old calls: no events, no numbers, no flow state; recent ones untouched.
+    assert rows(app, "SELECT count(*) AS n FROM events WHERE call_sid < 'CAd'")[0]["n"] == 0
+    assert rows(app, "SELECT count(*) AS n FROM events WHERE call_sid >= 'CAd'")[0]["n"] == new_events
+    calls = old_and_new(app, "SELECT sid, from_number, from_raw, state, purged_at FROM calls")
+    for prefix in ("CAa", "CAb", "CAc"):
+        assert calls[prefix]["from_number"] is None and calls[prefix]["from_raw"] is None
+        assert calls[prefix]["state"] == "{}" and calls[prefix]["purged_at"]
+    for prefix in ("CAd", "CAe"):
+        assert calls[prefix]["from_number"] and calls[prefix]["state"] != "{}" and calls[prefix]["purged_at"] is None
+    callbacks = old_and_new(app, "SELECT call_sid AS sid, from_number, recording_url, recording_sid FROM callbacks")
+    assert (callbacks["CAa"]["from_number"], callbacks["CAa"]["recording_url"], callbacks["CAa"]["recording_sid"]) == (
+        None, None, None)
+    assert callbacks["CAd"]["from_number"] == NEW_NUMBER and callbacks["CAd"]["recording_url"]
+    reports = old_and_new(app, "SELECT call_sid AS sid, reporter_number, number, recording_url FROM reports")
+    assert reports["CAb"]["reporter_number"] is None and reports["CAb"]["recording_url"] is None
+    # The scammer's number stays: the watchlist needs it.
+    assert reports["CAb"]["number"] == "+8617000000001"
+    assert reports["CAd"]["reporter_number"] == NEW_NUMBER
+    attempts = old_and_new(app, "SELECT call_sid AS sid, caller_number FROM code_attempts")
+    assert attempts["CAb"]["caller_number"] is None and attempts["CAd"]["caller_number"] == NEW_NUMBER
+    # Nothing the overview counts has changed.
+    assert aggregates(app) == before
+
+
+def test_purged_speech_leaves_the_search_index(app, history):
+    tables = {row["name"] for row in rows(app, "SELECT name FROM sqlite_master")}
+    if "speech_fts" not in tables:
+        pytest.skip("no full-text index in this schema")
+    database = db.connect(app.config["DATABASE"])
+    try:
+        retention.purge(database, 30, now=NOW)
+        database.execute("INSERT INTO speech_fts (speech_fts) VALUES ('integrity-check')")
+    finally:
+        database.conn.close()
+    found = rows(app, "SELECT e.call_sid FROM speech_fts JOIN events e ON e.id = speech_fts.rowid"
+                      " WHERE speech_fts MATCH '更新步骤'")
+    assert found and all(row["call_sid"] >= "CAd" for row in found)
+
+
+def test_dry_run_changes_nothing(app, history, runner):
+    before = fingerprint(app)
+    result = runner.invoke(args=["purge", "--older-than", "30", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "Would purge" in result.output and "3 calls" in result.output
+    assert fingerprint(app) == before
+
+
+def test_purge_command_reports_what_it_did(app, history, runner):
+    result = runner.invoke(args=["purge", "--older-than", "30"])
+    assert result.exit_code == 0, result.output
+    assert "Purged" in result.output and "3 calls" in result.output
+    assert "1 call-back requests and 1 reports" in result.output
+    result = runner.invoke(args=["purge", "--older-than", "30"])
+    assert "0 calls" in result.output
+
+
+def test_purge_with_a_long_window_keeps_everything(app, history, runner):
+    before = fingerprint(app)
+    result = runner.invoke(args=["purge", "--older-than", "365"])
+    assert result.exit_code == 0 and "0 calls" in result.output
+    assert fingerprint(app) == before
+
+
+@pytest.mark.parametrize("days", ["0", "-5", "abc", "1.5", ""])
+def test_days_must_be_a_positive_whole_number(app, runner, days):
+    result = runner.invoke(args=["purge", "--older-than", days])
+    assert result.exit_code == 2
+    assert "--older-than" in result.output
+
+
+def test_days_are_required(app, runner):
+    result = runner.invoke(args=["purge"])
+    assert result.exit_code == 2 and "--older-than" in result.output
