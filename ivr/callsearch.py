@@ -33,6 +33,7 @@ class CallFilter:
     status: str = ""
     q: str = ""
     errors: list = field(default_factory=list)
+    hits: list | None = field(default=None, repr=False)  # search results, kept for the page's count query
 
     @classmethod
     def from_args(cls, args):
@@ -127,7 +128,9 @@ def _where(database, filters):
         params["status"] = filters.status
     if filters.q:
         where.append("c.sid IN (SELECT value FROM json_each(:hits))")
-        params["hits"] = json.dumps(speech_hits(database, filters.q))
+        if filters.hits is None:
+            filters.hits = speech_hits(database, filters.q)
+        params["hits"] = json.dumps(filters.hits)
     return where, params
 
 

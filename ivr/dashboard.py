@@ -1,11 +1,12 @@
 """The staff dashboard under /dashboard/: sign-in, language, the overview, and wiring for its other pages."""
 import json
+import os
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 
-from . import charts, db, localtime, stats, uitext, users
+from . import audit, charts, db, localtime, stats, uitext, users
 from .phone import mask
 from .staffauth import StaffSessionInterface, csrf_token, current_user, guard, sign_in
 
@@ -23,7 +24,7 @@ def init_app(app):
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     if app.config.get("PERMANENT_SESSION_LIFETIME") == timedelta(days=31):
         app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=12)
-    app.config.setdefault("DASHBOARD_TZ", localtime.DEFAULT_ZONE)
+    app.config.setdefault("DASHBOARD_TZ", os.environ.get("IVR_DASHBOARD_TZ") or localtime.DEFAULT_ZONE)
     app.session_interface = StaffSessionInterface()
     app.jinja_env.autoescape = True
     for blueprint in (bp, dashboard_calls.bp, dashboard_manage.bp, dashboard_admin.bp):
@@ -105,6 +106,11 @@ def login():
 @bp.post("/logout")
 def logout():
     """Sign out."""
+    user = current_user()
+    if user is not None:
+        database = db.get_db()
+        with db.transaction(database):
+            audit.record(database, user["name"], "auth.sign_out", user["name"])
     lang = session.get("lang")
     session.clear()
     session["lang"] = lang or "zh"

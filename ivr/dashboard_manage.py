@@ -1,5 +1,5 @@
 """Dashboard pages for the watchlist, merchants, outreach and call-backs; writes go through their domain modules."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from . import callbacklist, db, merchantview, merchants, outreach, reportlist, reports
 from .errors import Conflict, InvalidInput, NotFound
@@ -69,7 +69,8 @@ def merchant(merchant_id):
     """A merchant: details, phones, outreach history, calls, reports, and whether it is locked."""
     database = db.get_db()
     try:
-        found = merchantview.detail(database, merchant_id)
+        found = merchantview.detail(database, merchant_id, current_app.config.get("LOCK_ATTEMPTS", 5),
+                                    current_app.config.get("LOCK_HOURS", 24))
     except NotFound:
         abort(404)
     return render_template("dashboard/merchant.html", **found)

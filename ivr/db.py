@@ -2,13 +2,17 @@
 import contextlib
 import json
 import os
+import re
 import sqlite3
+import threading
 
 import sqlite_utils
 from flask import current_app, g
 
 from . import clock
 from .schema import MIGRATIONS
+
+COLUMN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def connect(path, timeout=5.0):
@@ -28,18 +32,68 @@ def connect(path, timeout=5.0):
     return database
 
 
+# One open connection per worker thread, reused across requests: opening one costs four PRAGMAs, and
+# closing the last connection to a WAL database checkpoints it, which together took most of a webhook's time.
+_thread = threading.local()
+
+
+def _file_identity(path):
+    # A connection is reused only while its file is the same file with the same owner and permissions,
+    # in the same process: a restored, moved, replaced or chmod-ed database is reopened as it is now.
+    status = os.stat(path)
+    return (os.getpid(), status.st_dev, status.st_ino, status.st_mode, status.st_uid, status.st_gid)
+
+
+def _cached_connection(path, timeout):
+    cached = getattr(_thread, "db", None)
+    if cached is not None:
+        key, database = cached
+        try:
+            if key == (path, timeout, _file_identity(path)):
+                return database
+        except OSError:
+            pass
+        _thread.db = None
+        _close_quietly(database)
+    database = connect(path, timeout)
+    if path != ":memory:":
+        try:
+            _thread.db = ((path, timeout, _file_identity(path)), database)
+        except OSError:
+            pass  # not kept: closed at the end of the request
+    return database
+
+
+def _close_quietly(database):
+    try:
+        database.conn.close()
+    except sqlite3.Error:
+        pass
+
+
 def get_db():
-    """Return this request's database connection, opening it on first use."""
+    """Return this request's database connection: the thread's open one while its file is unchanged."""
     if "db" not in g:
-        g.db = connect(current_app.config["DATABASE"], current_app.config["DATABASE_TIMEOUT"])
+        g.db = _cached_connection(current_app.config["DATABASE"], current_app.config["DATABASE_TIMEOUT"])
     return g.db
 
 
 def close_db(exception=None):
-    """Close this request's connection, if one was opened."""
+    """End this request's use of its connection; keep it open for the thread's next request if it is clean."""
     database = g.pop("db", None)
-    if database is not None:
-        database.conn.close()
+    if database is None:
+        return
+    cached = getattr(_thread, "db", None)
+    if cached is not None and cached[1] is database:
+        if exception is None and not database.conn.in_transaction:
+            return
+        _thread.db = None
+    if database.conn.in_transaction:
+        try:
+            database.conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
+    _close_quietly(database)
 
 
 @contextlib.contextmanager
@@ -70,15 +124,28 @@ def migrate(database):
         for version, name, sql in MIGRATIONS:
             if version in done:
                 continue
-            for statement in sql.split(";"):
-                if statement.strip():
-                    database.execute(statement)
+            for statement in statements(sql):
+                database.execute(statement)
             database.execute(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                 [version, name, clock.stamp()],
             )
             applied.append(version)
     return applied
+
+
+def statements(script):
+    """Split an SQL script into whole statements, keeping trigger bodies (which contain ';') intact."""
+    found, current = [], ""
+    for piece in script.split(";"):
+        current += piece + ";"
+        if sqlite3.complete_statement(current):
+            if current.strip(" \n\t;"):
+                found.append(current.strip())
+            current = ""
+    if current.strip(" \n\t;"):
+        found.append(current.strip())
+    return found
 
 
 def check(database):
@@ -104,19 +171,25 @@ def find_delivery(database, token):
     return database.execute("SELECT status_code, body FROM deliveries WHERE token = ?", [token]).fetchone()
 
 
+# The per-webhook verbs below use plain SQL: sqlite-utils' table helpers re-read the schema (about a dozen
+# queries of sqlite_master and PRAGMA table_info) on every call, which cost more than the writes themselves.
+
+
 def save_delivery(database, token, call_sid, status_code, body):
     """Remember the response to a webhook delivery so a retried delivery is not handled twice."""
-    database["deliveries"].insert(
-        {"token": token, "call_sid": call_sid, "at": clock.stamp(), "status_code": status_code, "body": body}
+    database.execute(
+        "INSERT INTO deliveries (token, call_sid, at, status_code, body) VALUES (?, ?, ?, ?, ?)",
+        [token, call_sid, clock.stamp(), status_code, body],
     )
 
 
 def get_call(database, sid):
     """Return a call row with its flow state decoded, or None."""
-    rows = list(database.query("SELECT * FROM calls WHERE sid = ?", [sid]))
-    if not rows:
+    cursor = database.execute("SELECT * FROM calls WHERE sid = ?", [sid])
+    row = cursor.fetchone()
+    if row is None:
         return None
-    call = rows[0]
+    call = dict(zip([column[0] for column in cursor.description], row))
     call["state"] = json.loads(call["state"] or "{}")
     return call
 
@@ -134,10 +207,26 @@ def start_call(database, sid, caller, to_number, language):
 
 def save_call(database, sid, state, **fields):
     """Store a call's flow state and any changed columns (node, language, verdict, merchant_id)."""
-    fields = {key: value for key, value in fields.items() if value is not None}
+    fields = {key: _stored(value) for key, value in fields.items() if value is not None}
     fields["state"] = json.dumps(state, ensure_ascii=False)
     fields["updated_at"] = clock.stamp()
-    database["calls"].update(sid, fields)
+    assignments = ", ".join(f"{_column(key)} = ?" for key in fields)
+    cursor = database.execute(f"UPDATE calls SET {assignments} WHERE sid = ?", [*fields.values(), sid])
+    if cursor.rowcount == 0:
+        raise sqlite_utils.db.NotFoundError(sid)
+
+
+def _column(name):
+    if not COLUMN_NAME.match(name):
+        raise ValueError(f"not a column name: {name!r}")
+    return f'"{name}"'
+
+
+def _stored(value):
+    # As sqlite-utils stored values: containers as JSON text.
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, default=repr, ensure_ascii=False)
+    return value
 
 
 def record_events(database, sid, events):
@@ -151,13 +240,11 @@ def record_events(database, sid, events):
             row["detail"] = json.dumps(row["detail"], ensure_ascii=False)
         rows.append(row)
     if rows:
-        database["events"].insert_all(
-            rows,
-            columns={
-                "call_sid": str, "at": str, "node": str, "kind": str, "text": str,
-                "digits": str, "speech": str, "confidence": float, "detail": str,
-            },
-            alter=False,
+        columns = list(dict.fromkeys(key for row in rows for key in row))
+        database.conn.executemany(
+            f"INSERT INTO events ({', '.join(_column(name) for name in columns)})"
+            f" VALUES ({', '.join('?' * len(columns))})",
+            [[_stored(row.get(name)) for name in columns] for row in rows],
         )
 
 

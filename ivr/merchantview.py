@@ -17,7 +17,7 @@ def search(database, q, limit=PAGE):
     ))
 
 
-def detail(database, merchant_id, limit=PAGE):
+def detail(database, merchant_id, lock_attempts=5, lock_hours=24, limit=PAGE):
     """Return a merchant with phones, lock state, outreach history, recent calls and reports; raise NotFound."""
     merchant = merchants.get_merchant(database, merchant_id)
     merchant_id = merchant["id"]
@@ -30,8 +30,8 @@ def detail(database, merchant_id, limit=PAGE):
     ))
     return {
         "merchant": merchant,
-        "locked": merchants.is_locked(database, merchant_id, None),
-        "failed_codes": merchants.failed_attempts(database, merchant_id=merchant_id),
+        "locked": merchants.is_locked(database, merchant_id, None, lock_attempts, lock_hours),
+        "failed_codes": merchants.failed_attempts(database, merchant_id=merchant_id, hours=lock_hours),
         "outreach_rows": outreach.for_merchant(database, merchant_id, limit),
         "calls": calls,
         "reports": found_reports,

@@ -174,23 +174,6 @@ MIGRATIONS = [
 ]
 
 
-class _Script(str):
-    """SQL that db.migrate may split on ';' safely: it splits on whole statements, so trigger bodies stay intact."""
-
-    def split(self, sep=None, maxsplit=-1):
-        import sqlite3
-
-        statements, current = [], ""
-        for piece in str(self).split(";"):
-            current += piece + ";"
-            if sqlite3.complete_statement(current):
-                statements.append(current.strip().rstrip(";"))
-                current = ""
-        if current.strip(" \n;"):
-            statements.append(current.strip().rstrip(";"))
-        return statements
-
-
 # Versions 10-19 belong to the staff dashboard.
 MIGRATIONS.append(
     (
@@ -219,7 +202,7 @@ MIGRATIONS.append(
     (
         11,
         "dashboard: full-text search over what callers said",
-        _Script(
+        (
             """
             CREATE VIRTUAL TABLE IF NOT EXISTS speech_fts USING fts5(
                 speech, content='events', content_rowid='id', tokenize='trigram'

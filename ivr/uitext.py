@@ -72,7 +72,7 @@ VALUES = {
     "verdict": ("verdict", "结论"), "transfer": ("transfer", "转接"), "record": ("recording", "录音"),
     "callback": ("call-back", "回电"), "language": ("language", "语言"), "hangup": ("hang-up", "挂断"),
     "status": ("status", "状态"), "error": ("error", "错误"), "number": ("number", "号码"),
-    "reports": ("reports", "举报"),
+    "reports": ("reports", "举报"), "report": ("report", "举报"),
 }
 
 

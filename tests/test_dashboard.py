@@ -298,3 +298,21 @@ def test_the_audit_log_lists_staff_actions_with_who_and_when_and_filters(client,
     filtered = filtered[filtered.index('id="audit"'):]
     assert "number.reveal" in filtered and "<td>auth.sign_in</td>" not in filtered
     assert client.get("/dashboard/audit?before=x").status_code == 400
+
+
+def test_demo_data_generates_calls_with_events_reports_and_a_mix_of_verdicts(runner, app):
+    result = runner.invoke(args=["demo-data", "--calls", "400", "--days", "20"])
+    assert result.exit_code == 0, result.output
+    calls = rows(app, "SELECT count(*) AS n, count(DISTINCT verdict) AS verdicts, count(DISTINCT language) AS langs,"
+                      " min(started_at) AS first FROM calls")[0]
+    assert 380 <= calls["n"] <= 420 and calls["verdicts"] == 6 and calls["langs"] == 2
+    assert calls["first"] >= clock.stamp(clock.now() - timedelta(days=21))
+    assert rows(app, "SELECT count(*) AS n FROM events")[0]["n"] > 5 * calls["n"]
+    assert rows(app, "SELECT count(*) AS n FROM reports")[0]["n"] > 0
+    # Spoken answers reach the search index through the trigger, as live calls do.
+    said = rows(app, "SELECT count(*) AS n FROM events WHERE speech LIKE '%我要核实%'")[0]["n"]
+    assert said > 0
+    assert rows(app, """SELECT count(*) AS n FROM speech_fts WHERE speech_fts MATCH '"我要核实"'""")[0]["n"] == said
+    english = rows(app, "SELECT count(*) AS n FROM events WHERE kind = 'input' AND speech LIKE '%an app%'")[0]["n"]
+    assert english > 0
+    assert rows(app, """SELECT count(*) AS n FROM speech_fts WHERE speech_fts MATCH '"an app"'""")[0]["n"] == english
