@@ -118,7 +118,7 @@ JOURNEYS = {
 BARE_JOURNEY = {"welcome": ["1"] * 6 + [None]}
 
 
-def take_call(base_url, token, journey_name, stats, deadline):
+def take_call(base_url, token, journey_name, stats, deadline, pause=0.0):
     """Place one whole call following `journey_name`, then send its status callback."""
     journey = {node: (list(answers) if answers else answers) for node, answers in
                (BARE_JOURNEY if journey_name == "bare" else JOURNEYS[journey_name]).items()}
@@ -130,6 +130,8 @@ def take_call(base_url, token, journey_name, stats, deadline):
         for _ in range(MAX_REQUESTS_PER_CALL):
             if call.turn.ended or time.monotonic() > deadline:
                 break
+            if pause:
+                time.sleep(pause)  # the caller listens before answering
             node = node_of(call)
             answers = journey.get(node, [])
             if answers is None or (answers and answers[0] is None):
@@ -164,7 +166,7 @@ def take_call(base_url, token, journey_name, stats, deadline):
         call.transport.connection.close()
 
 
-def drive(base_url, token, callers, duration, journeys, think=0.0):
+def drive(base_url, token, callers, duration, journeys, think=0.0, pause=0.0):
     """Run `callers` threads placing calls for `duration` seconds; return Stats and the elapsed time."""
     stats = Stats()
     stop = time.monotonic() + duration
@@ -173,7 +175,7 @@ def drive(base_url, token, callers, duration, journeys, think=0.0):
     def caller_loop(index):
         rng = random.Random(index)
         while time.monotonic() < stop:
-            take_call(base_url, token, names[rng.randrange(len(names))], stats, stop + 10)
+            take_call(base_url, token, names[rng.randrange(len(names))], stats, stop + 10, pause)
             if think:
                 time.sleep(think)
 
@@ -255,8 +257,9 @@ def run_ours(args, directory):
     server = Gunicorn(workers=args.workers, env=env, log_path=log)
     with server:
         server.wait_for_workers(args.workers)
-        stats, elapsed = drive(server.base_url, token, args.callers, args.duration, journeys, args.think / 1000)
-        label = f"our app   ({args.workers} workers, {args.callers} callers, {args.duration:g} s)"
+        stats, elapsed = drive(server.base_url, token, args.callers, args.duration, journeys, args.think / 1000,
+                             args.pause / 1000)
+        label = f"our app   ({args.workers} workers, {args.callers} callers, {args.duration:g} s, pause {args.pause:g} ms)"
         rate = summary(label, stats, elapsed, server)
     after = database_counts(env["IVR_DATABASE"])
     locked = log.read_text(errors="replace").count("database is locked")
@@ -268,8 +271,9 @@ def run_bare(args, directory):
     server = Gunicorn(workers=args.workers, app="bench.bare_app:app", log_path=directory / "gunicorn-bare.log")
     with server:
         server.wait_for_workers(args.workers)
-        stats, elapsed = drive(server.base_url, token, args.callers, args.duration, ["bare"], args.think / 1000)
-        label = f"bare app  ({args.workers} workers, {args.callers} callers, {args.duration:g} s)"
+        stats, elapsed = drive(server.base_url, token, args.callers, args.duration, ["bare"], args.think / 1000,
+                             args.pause / 1000)
+        label = f"bare app  ({args.workers} workers, {args.callers} callers, {args.duration:g} s, pause {args.pause:g} ms)"
         return summary(label, stats, elapsed, server)
 
 
@@ -295,6 +299,8 @@ def main(argv=None):
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (WEB_CONCURRENCY)")
     parser.add_argument("--duration", type=float, default=20, help="seconds of load per app")
     parser.add_argument("--think", type=float, default=0, help="milliseconds a caller waits between calls")
+    parser.add_argument("--pause", type=float, default=0,
+                        help="milliseconds a caller listens before each answer (0: back-to-back webhooks)")
     parser.add_argument("--skip-bare", action="store_true", help="only measure our app")
     parser.add_argument("--nothing-lost", action="store_true", help="count accepted events against the database")
     args = parser.parse_args(argv)

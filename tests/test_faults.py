@@ -358,7 +358,8 @@ def test_worker_killed_mid_call_another_worker_carries_on(tmp_path):
         holder.release()
         assert failures, "the webhook should have died with its worker"
         assert len(rows_at(path, "SELECT id FROM events")) == events_before
-        server.wait_for_workers(2, avoid=busy)
+        # Any worker but the killed one serves what comes next (the master also starts a replacement).
+        server.wait_for_workers(1, avoid=busy)
         # Twilio retries the same delivery; another worker serves it, from the node the call was at.
         status, body = call.redeliver()
         assert status == 200 and "第三段" in body
