@@ -1,11 +1,18 @@
 """Load benchmark: many concurrent simulated callers against gunicorn, compared with a bare Flask app.
 
-    python bench/load.py                       # 32 callers, 4 workers, 20 s each: our app, then the bare app
+    python bench/load.py                       # 32 callers, 4 workers: our app, then the bare app, in both modes
     python bench/load.py --nothing-lost        # 64 callers, 4 workers: count what was accepted against the database
     python bench/load.py --callers 8 --duration 5 --skip-bare
 
 Every request is a signed Twilio-style form post that follows the TwiML it got back (ivr.simulator.Call),
 over a lean keep-alive http.client transport. Only 127.0.0.1 is ever targeted.
+
+Two modes, each run the same way against both apps:
+- closed loop (saturation): every caller answers the moment a webhook returns. The driver shares the CPUs,
+  so latency is about callers / throughput (Little's law); this mode measures throughput and the ratio.
+- paced (realistic): every caller listens before each answer for a random PACED_PAUSE_MS (uniform), as a
+  person hears a prompt before pressing a key, and calls start spread over the first pause. Real prompts
+  take longer to hear (3-10 s), so this is more load than 32 real callers make. Latency targets apply here.
 """
 import argparse
 import http.client
@@ -35,6 +42,10 @@ MAX_REQUESTS_PER_CALL = 40
 # Demo data of the verification issue (ivr/demo.py): a merchant with an open outreach and its code.
 DEMO_MERCHANT, GENUINE_CODE = "898440358120001", "246810"
 SUSPECT_NUMBER = "17012345678"
+# Paced mode: how long a caller listens before each answer, in ms (uniform between the two), and how long it runs:
+# 32 callers at 2 s a webhook make about 16 requests a second, so 60 s gives about 1000 latencies for the p99.
+PACED_PAUSE_MS = (1000, 3000)
+PACED_DURATION = 60
 
 
 class KeepAliveTransport(HttpTransport):
@@ -118,6 +129,13 @@ JOURNEYS = {
 BARE_JOURNEY = {"welcome": ["1"] * 6 + [None]}
 
 
+def listen(pause):
+    """Sleep as a caller listening to a prompt: `pause` seconds, or uniform between a (low, high) pair."""
+    seconds = random.uniform(*pause) if isinstance(pause, tuple) else pause
+    if seconds:
+        time.sleep(seconds)
+
+
 def take_call(base_url, token, journey_name, stats, deadline, pause=0.0):
     """Place one whole call following `journey_name`, then send its status callback."""
     journey = {node: (list(answers) if answers else answers) for node, answers in
@@ -131,7 +149,7 @@ def take_call(base_url, token, journey_name, stats, deadline, pause=0.0):
             if call.turn.ended or time.monotonic() > deadline:
                 break
             if pause:
-                time.sleep(pause)  # the caller listens before answering
+                listen(pause)  # the caller listens before answering
             node = node_of(call)
             answers = journey.get(node, [])
             if answers is None or (answers and answers[0] is None):
@@ -167,15 +185,23 @@ def take_call(base_url, token, journey_name, stats, deadline, pause=0.0):
 
 
 def drive(base_url, token, callers, duration, journeys, think=0.0, pause=0.0):
-    """Run `callers` threads placing calls for `duration` seconds; return Stats and the elapsed time."""
+    """Run `callers` threads placing calls for `duration` seconds; return Stats and the elapsed time.
+
+    `pause` is seconds a caller listens before each answer, or a (low, high) pair for a uniform random pause.
+    """
     stats = Stats()
     stop = time.monotonic() + duration
     names = list(journeys)
 
+    # Paced callers hang up at the end rather than finish their calls, which would take many more pauses.
+    deadline = stop if isinstance(pause, tuple) else stop + 10
+
     def caller_loop(index):
         rng = random.Random(index)
+        if isinstance(pause, tuple):
+            time.sleep(rng.uniform(0, sum(pause) / 2))  # calls arrive spread out, not all in one instant
         while time.monotonic() < stop:
-            take_call(base_url, token, names[rng.randrange(len(names))], stats, stop + 10, pause)
+            take_call(base_url, token, names[rng.randrange(len(names))], stats, deadline, pause)
             if think:
                 time.sleep(think)
 
@@ -189,7 +215,7 @@ def drive(base_url, token, callers, duration, journeys, think=0.0, pause=0.0):
 
 
 def summary(label, stats, elapsed, server):
-    """Print one run's figures and return its requests per second."""
+    """Print one run's figures and return its requests per second and p99 (ms)."""
     latencies = sorted(stats.latencies)
     count = len(latencies)
     rate = count / elapsed if elapsed else 0.0
@@ -198,16 +224,16 @@ def summary(label, stats, elapsed, server):
         return latencies[min(count - 1, int(p / 100 * count))] * 1000 if count else float("nan")
 
     errors = sum(stats.errors.values())
-    print(f"{label}: {count} requests in {elapsed:.1f} s = {rate:.1f} req/s;"
+    print(f"{label}\n  {count} requests in {elapsed:.1f} s = {rate:.1f} req/s;"
           f" p50 {pct(50):.1f} ms, p95 {pct(95):.1f} ms, p99 {pct(99):.1f} ms, max {pct(100):.1f} ms;"
           f" errors {errors}" + (f" {dict(stats.errors)}" if errors else ""))
     peaks = server.peak_rss_kib()
     if peaks:
-        print(f"  peak RSS per worker (VmHWM): " + ", ".join(f"{kib / 1024:.1f} MiB" for kib in peaks.values())
+        print(f"  peak RSS per worker so far (VmHWM): " + ", ".join(f"{kib / 1024:.1f} MiB" for kib in peaks.values())
               + f"; mean {statistics.mean(peaks.values()) / 1024:.1f} MiB")
     if stats.journeys:
         print("  calls: " + ", ".join(f"{name} {number}" for name, number in sorted(stats.journeys.items())))
-    return rate
+    return rate, pct(99)
 
 
 def prepare_database(directory, env):
@@ -244,7 +270,33 @@ def database_counts(path):
         connection.close()
 
 
+def modes(args):
+    """The (name, pause, duration) of each mode to run, closed loop first."""
+    if args.nothing_lost:
+        return [("closed loop", 0.0, args.duration)]
+    if args.pause is not None:  # one mode with a fixed pause, as before
+        return [("closed loop" if not args.pause else f"fixed pause {args.pause:g} ms", args.pause / 1000, args.duration)]
+    chosen = []
+    if args.mode in ("both", "closed"):
+        chosen.append(("closed loop", 0.0, args.duration))
+    if args.mode in ("both", "paced"):
+        chosen.append(("paced", (args.paced_pause[0] / 1000, args.paced_pause[1] / 1000), args.paced_duration))
+    return chosen
+
+
+def mode_label(name, pause, duration, args):
+    """A line naming the mode and its settings, printed before each app's figures in that mode."""
+    if isinstance(pause, tuple):
+        how = f"each caller listens {pause[0]:g}-{pause[1]:g} s (uniform random) before every answer"
+    elif pause:
+        how = f"each caller listens {pause * 1000:g} ms before every answer"
+    else:
+        how = "no pause: every caller answers the moment a webhook returns (saturation)"
+    return f"[{name}] {args.callers} callers, {args.workers} workers, {duration:g} s; {how}"
+
+
 def run_ours(args, directory):
+    """Measure our app in each mode; return {mode: (rate, p99, stats)} and what nothing-lost needs."""
     token = "bench-" + secrets.token_hex(16)
     env = dict(os.environ, IVR_DATABASE=str(directory / "hotline.db"), TWILIO_AUTH_TOKEN=token,
                IVR_AGENT_NUMBER=AGENT, IVR_BUSINESS_HOURS="24/7", IVR_SECRET_KEY=secrets.token_hex(16),
@@ -255,26 +307,28 @@ def run_ours(args, directory):
     before = database_counts(env["IVR_DATABASE"])
     log = directory / "gunicorn-ours.log"
     server = Gunicorn(workers=args.workers, env=env, log_path=log)
+    results = {}
     with server:
         server.wait_for_workers(args.workers)
-        stats, elapsed = drive(server.base_url, token, args.callers, args.duration, journeys, args.think / 1000,
-                             args.pause / 1000)
-        label = f"our app   ({args.workers} workers, {args.callers} callers, {args.duration:g} s, pause {args.pause:g} ms)"
-        rate = summary(label, stats, elapsed, server)
+        for name, pause, duration in modes(args):
+            stats, elapsed = drive(server.base_url, token, args.callers, duration, journeys, args.think / 1000, pause)
+            results[name] = summary(f"our app  {mode_label(name, pause, duration, args)}", stats, elapsed, server), stats
     after = database_counts(env["IVR_DATABASE"])
     locked = log.read_text(errors="replace").count("database is locked")
-    return rate, stats, before, after, locked, journeys
+    return results, before, after, locked, journeys
 
 
 def run_bare(args, directory):
+    """Measure the bare app in each mode, exactly as our app; return {mode: (rate, p99, stats)}."""
     token = "bench-" + secrets.token_hex(16)
     server = Gunicorn(workers=args.workers, app="bench.bare_app:app", log_path=directory / "gunicorn-bare.log")
+    results = {}
     with server:
         server.wait_for_workers(args.workers)
-        stats, elapsed = drive(server.base_url, token, args.callers, args.duration, ["bare"], args.think / 1000,
-                             args.pause / 1000)
-        label = f"bare app  ({args.workers} workers, {args.callers} callers, {args.duration:g} s, pause {args.pause:g} ms)"
-        return summary(label, stats, elapsed, server)
+        for name, pause, duration in modes(args):
+            stats, elapsed = drive(server.base_url, token, args.callers, duration, ["bare"], args.think / 1000, pause)
+            results[name] = summary(f"bare app {mode_label(name, pause, duration, args)}", stats, elapsed, server), stats
+    return results
 
 
 def check_nothing_lost(stats, before, after, locked):
@@ -297,28 +351,47 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--callers", type=int, default=None, help="concurrent callers (default 32; 64 with --nothing-lost)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (WEB_CONCURRENCY)")
-    parser.add_argument("--duration", type=float, default=20, help="seconds of load per app")
+    parser.add_argument("--duration", type=float, default=20, help="seconds of closed-loop load per app")
+    parser.add_argument("--mode", choices=("both", "closed", "paced"), default="both",
+                        help="closed loop (saturation), paced (realistic pauses), or both (default)")
+    parser.add_argument("--paced-pause", type=float, nargs=2, default=PACED_PAUSE_MS, metavar=("MIN_MS", "MAX_MS"),
+                        help="paced mode: a caller listens a uniform random MIN-MAX ms before each answer (default %(default)s)")
+    parser.add_argument("--paced-duration", type=float, default=PACED_DURATION, help="seconds of paced load per app")
     parser.add_argument("--think", type=float, default=0, help="milliseconds a caller waits between calls")
-    parser.add_argument("--pause", type=float, default=0,
-                        help="milliseconds a caller listens before each answer (0: back-to-back webhooks)")
+    parser.add_argument("--pause", type=float, default=None,
+                        help="run one mode only, with this fixed pause in ms before each answer (0: closed loop)")
     parser.add_argument("--skip-bare", action="store_true", help="only measure our app")
     parser.add_argument("--nothing-lost", action="store_true", help="count accepted events against the database")
     args = parser.parse_args(argv)
     args.callers = args.callers or (64 if args.nothing_lost else 32)
     if not 1 <= args.callers <= 512 or not 1 <= args.workers <= 32 or not 0 < args.duration <= 600:
         parser.error("--callers 1-512, --workers 1-32, --duration up to 600 s")
+    if not 0 <= args.paced_pause[0] <= args.paced_pause[1] or not 0 < args.paced_duration <= 600:
+        parser.error("--paced-pause MIN_MS MAX_MS with 0 <= MIN <= MAX; --paced-duration up to 600 s")
     print(f"cpus: {os.cpu_count()}; load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory(prefix="hotline-bench-") as folder:
         directory = Path(folder)
-        rate, stats, before, after, locked, journeys = run_ours(args, directory)
+        ours, before, after, locked, journeys = run_ours(args, directory)
         print(f"  journeys: {', '.join(journeys)}")
         ok = True
         if args.nothing_lost:
-            ok = check_nothing_lost(stats, before, after, locked)
+            ok = check_nothing_lost(ours["closed loop"][1], before, after, locked)
         if not args.skip_bare and not args.nothing_lost:
             bare = run_bare(args, directory)
-            ratio = rate / bare if bare else float("nan")
-            print(f"throughput ratio (ours / bare): {ratio:.2f}")
+            print("summary (both apps measured identically in each mode):")
+            for name, ((rate, p99), stats) in ours.items():
+                (bare_rate, bare_p99), bare_stats = bare[name]
+                line = (f"  [{name}] ours {rate:.1f} req/s, p99 {p99:.1f} ms, errors {sum(stats.errors.values())};"
+                        f" bare {bare_rate:.1f} req/s, p99 {bare_p99:.1f} ms, errors {sum(bare_stats.errors.values())}")
+                if name == "closed loop":  # with pauses the callers set the rate, so a ratio means nothing
+                    line += f"; throughput ratio (ours / bare) {rate / bare_rate if bare_rate else float('nan'):.2f}"
+                print(line)
+        if not args.nothing_lost:
+            for name, ((rate, p99), stats) in ours.items():
+                if name == "paced":
+                    errors = sum(stats.errors.values())
+                    met = p99 < 50 and not errors
+                    print(f"target [paced]: our p99 {p99:.1f} ms < 50 ms and zero errors: {'met' if met else 'NOT met'}")
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0 if ok else 1
 

@@ -1,4 +1,9 @@
-"""Profile the hotline's webhook handling in one process: `python bench/profile_webhooks.py [--calls 60] [--sort tottime]`."""
+"""Profile the hotline's webhook handling in one process: `python bench/profile_webhooks.py [--calls 60] [--sort tottime]`.
+
+Only the server side is timed and profiled (the app's WSGI callable), not the simulated caller that signs
+requests and parses the TwiML: first an unprofiled pass (wall and CPU milliseconds per webhook, SQL
+statements per webhook), then a cProfile pass of the same journeys.
+"""
 import argparse
 import cProfile
 import os
@@ -12,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import load  # noqa: E402
-from ivr import create_app, demo  # noqa: E402
+from ivr import create_app, db, demo  # noqa: E402
 from ivr.simulator import FlaskTransport  # noqa: E402
 
 
@@ -35,30 +40,74 @@ class TimedFlaskTransport(FlaskTransport):
         """Nothing to close in-process."""
 
 
+class ServerSide:
+    """Wraps the app's WSGI callable to time (and optionally profile) only the server's work."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+        self.profiler = None
+        self.requests = 0
+        self.wall = 0.0
+        self.cpu = 0.0
+
+    def __call__(self, environ, start_response):
+        """Run one request through the app, timing the whole response including its body."""
+        wall, cpu = time.perf_counter(), time.thread_time()
+        if self.profiler:
+            self.profiler.enable()
+        try:
+            return list(self.wsgi_app(environ, start_response))
+        finally:
+            if self.profiler:
+                self.profiler.disable()
+            self.requests += 1
+            self.wall += time.perf_counter() - wall
+            self.cpu += time.thread_time() - cpu
+
+
+def run_calls(app, calls, stats):
+    """Place `calls` whole calls through the app, cycling through the load benchmark's journeys."""
+    names = list(load.JOURNEYS)
+    for index in range(calls):
+        load.take_call("http://localhost", "profile-token", names[index % len(names)], stats, time.monotonic() + 60)
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=60)
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--top", type=int, default=35)
     args = parser.parse_args(argv)
+    statements = [0]
+    connect = db.connect
+
+    def counting_connect(path, timeout=5.0):
+        database = connect(path, timeout)
+        database.conn.set_trace_callback(lambda sql: statements.__setitem__(0, statements[0] + 1))
+        return database
+
     with tempfile.TemporaryDirectory(prefix="hotline-profile-") as folder:
         app = create_app({"DATABASE": os.path.join(folder, "hotline.db"), "TWILIO_AUTH_TOKEN": "profile-token",
                           "AGENT_NUMBER": load.AGENT, "BUSINESS_HOURS": "24/7", "SECRET_KEY": "x"})
         demo.load(app)
         app.config["LOCK_ATTEMPTS"] = 10**6
-        stats = load.Stats()
+        server = app.wsgi_app = ServerSide(app.wsgi_app)
         load.KeepAliveTransport = lambda base_url, stats_: TimedFlaskTransport(app, stats_)  # in-process
-        names = list(load.JOURNEYS)
-        profiler = cProfile.Profile()
-        started = time.perf_counter()
-        profiler.enable()
-        for index in range(args.calls):
-            load.take_call("http://localhost", "profile-token", names[index % len(names)], stats,
-                           time.monotonic() + 60)
-        profiler.disable()
-        elapsed = time.perf_counter() - started
-        print(f"{len(stats.latencies)} requests in {elapsed:.2f} s: {elapsed / len(stats.latencies) * 1000:.2f} ms"
-              f" each (profiled); errors {dict(stats.errors)}")
+        db.connect = counting_connect
+        db._thread.db = None  # reopen through counting_connect
+        run_calls(app, 6, load.Stats())  # warm up: first connection, imports, caches
+        server.requests, server.wall, server.cpu, statements[0] = 0, 0.0, 0.0, 0
+        stats = load.Stats()
+        run_calls(app, args.calls, stats)
+        count = server.requests
+        print(f"unprofiled, server side only: {count} webhooks; {server.wall / count * 1000:.2f} ms wall,"
+              f" {server.cpu / count * 1000:.2f} ms CPU, {statements[0] / count:.1f} SQL statements per webhook;"
+              f" errors {dict(stats.errors)}")
+        server.profiler = profiler = cProfile.Profile()
+        stats = load.Stats()
+        run_calls(app, args.calls, stats)
+        print(f"profiled: {server.requests - count} webhooks, {server.wall / server.requests * 1000:.2f} ms each on"
+              f" average across both passes; errors {dict(stats.errors)}")
         pstats.Stats(profiler).strip_dirs().sort_stats(args.sort).print_stats(args.top)
 
 

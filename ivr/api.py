@@ -11,8 +11,24 @@ ACTOR = "api"
 
 
 def init_app(app):
-    """Register the API blueprint."""
+    """Register the API blueprint, and JSON answers for unknown /api URLs and wrong methods."""
     app.register_blueprint(bp)
+    # Routing errors happen before any blueprint is chosen, so the blueprint's own handlers never see them.
+    for code in (404, 405):
+        app.register_error_handler(code, _routing_error)
+
+
+def _is_api_path(path):
+    return path == bp.url_prefix or path.startswith(bp.url_prefix + "/")
+
+
+def _routing_error(error):
+    if not _is_api_path(request.path):
+        return error  # the rest of the site keeps Flask's own pages
+    response = http_error(error)
+    if error.code == 405 and getattr(error, "valid_methods", None):
+        response[0].headers["Allow"] = ", ".join(error.valid_methods)
+    return response
 
 
 @bp.before_request
@@ -61,11 +77,23 @@ def conflict(error):
 def http_error(error):
     """Keep every API error JSON, including unknown URLs and wrong methods."""
     code = getattr(error, "code", 500) or 500
-    return _error(code, getattr(error, "description", "internal error")), code
+    message = getattr(error, "description", None) or "internal error"
+    if code == 404:
+        message = f"no API endpoint {request.path[:100]!r}; see the README for the API's URLs"
+    elif code == 405:
+        allowed = ", ".join(sorted(getattr(error, "valid_methods", None) or ()))
+        message = f"{request.method} is not allowed on {request.path[:100]!r}" + (f"; use {allowed}" if allowed else "")
+    elif code == 413:
+        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        message = "the request body is too large" + (f" (the limit is {limit // 1024} KiB)" if limit else "")
+    return _error(code, message), code
 
 
 def _body():
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # JSON nested thousands deep: not a request body anyone means to send
+        data = None
     if not isinstance(data, dict):
         raise InvalidInput("the body must be a JSON object (Content-Type: application/json)", field="body")
     return data

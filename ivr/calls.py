@@ -44,7 +44,10 @@ def parse_since(value):
                            field="since") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+    try:
+        return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+    except OverflowError:  # e.g. 9999-12-31T23:59-12:00 is past the last representable UTC moment
+        raise InvalidInput("since is out of range", field="since") from None
 
 
 def find_calls(database, verdict=None, since=None, merchant_id=None, limit=100):

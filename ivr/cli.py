@@ -1,4 +1,5 @@
 """Flask CLI commands: init-db, check-flows, call (a terminal caller) and demo."""
+import logging
 import secrets
 import sys
 import threading
@@ -153,6 +154,10 @@ def demo_command(port, from_, keys, serve):
     database = _database()
     db.migrate(database)
     click.echo(demo.load(app))
+    # The request log would interleave with what the caller hears.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    if not app.config.get("AGENT_NUMBER"):
+        click.echo("IVR_AGENT_NUMBER is not set: callers who ask for a person will be offered a message instead.")
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -1,4 +1,5 @@
 """Runs a call flow: renders nodes as TwiML and moves a call on from the caller's input."""
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -58,7 +59,8 @@ class CallContext:
     def language(self, value):
         self.changes["language"] = value
 
-    @property
+    # Cached for this webhook: the verify actions ask for it several times, and the call's number never changes.
+    @functools.cached_property
     def caller(self):
         """The caller's number as a Caller (withheld IDs recognised)."""
         return parse_caller(self.call.get("from_raw") or self.call.get("from_number"))
@@ -127,7 +129,7 @@ def render(context, name):
             number = context.settings.numbers.get(node.to)
             if not number:
                 context.log("transfer", detail={"result": "no number configured", "to": node.to})
-                name = node.closed or node.no_answer
+                name = node.no_answer
                 continue
             if node.hours and not context.settings.business_hours.is_open(clock.now()):
                 context.log("transfer", detail={"result": "closed"})

@@ -8,6 +8,7 @@ from . import audit, clock
 from .db import transaction
 from .errors import InvalidInput, NotFound
 from .phone import to_e164
+from .textrules import check_characters
 
 MERCHANT_ID = re.compile(r"^[0-9]{6,20}$")
 MAX_PHONES = 10
@@ -25,7 +26,7 @@ def check_merchant_id(value, field="merchant_id"):
 def _check_name(name):
     if not isinstance(name, str) or not name.strip() or len(name.strip()) > 200:
         raise InvalidInput("name must be 1-200 characters", field="name")
-    return name.strip()
+    return check_characters(name.strip(), "name")
 
 
 def _check_phones(phones):

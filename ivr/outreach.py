@@ -1,5 +1,6 @@
 """Outreach: every genuine contact asking a merchant to act, with its secret six-digit reference code."""
 import hmac
+import re
 import secrets
 from datetime import timedelta
 
@@ -8,6 +9,7 @@ from .db import transaction
 from .errors import Conflict, InvalidInput, NotFound
 from .merchants import check_merchant_id, get_merchant
 from .phone import to_e164
+from .textrules import check_characters
 
 REASONS = ("system_update", "data_verification", "business_change")
 CHANNELS = ("phone", "sms", "visit")
@@ -16,14 +18,15 @@ MAX_VALID_HOURS = 24 * 30
 CODE_TRIES = 50
 
 
-def _text(value, field, limit):
+def _text(value, field, limit, multiline=False):
     if not isinstance(value, str) or not value.strip() or len(value.strip()) > limit:
         raise InvalidInput(f"{field} must be 1-{limit} characters", field=field)
-    return value.strip()
+    return check_characters(value.strip(), field, multiline)
 
 
 def _valid_hours(value):
-    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit():
+    # ASCII digits only, and few of them: int() would choke on "²" or a 5000-digit string.
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not re.fullmatch(r"[0-9]{1,6}", str(value).strip()):
         raise InvalidInput(f"valid_hours must be a whole number from 1 to {MAX_VALID_HOURS}", field="valid_hours")
     hours = int(value)
     if not 1 <= hours <= MAX_VALID_HOURS:
@@ -59,7 +62,7 @@ def create_outreach(database, merchant_id, reason, channel, from_number, staff_n
     elif channel != "visit":
         raise InvalidInput("from_number (the official number used) is required for phone and SMS", field="from_number")
     staff_name = _text(staff_name, "staff_name", 100)
-    instructions = _text(instructions, "instructions", 500)
+    instructions = _text(instructions, "instructions", 500, multiline=True)
     hours = _valid_hours(valid_hours)
     get_merchant(database, merchant_id)
     now = clock.now()
@@ -83,6 +86,8 @@ def get_outreach(database, outreach_id):
         number = int(str(outreach_id))
     except ValueError:
         raise NotFound(f"no outreach {str(outreach_id)[:20]!r}") from None
+    if not 1 <= number < 2 ** 63:  # ids are positive SQLite integers; bigger ones would overflow the query
+        raise NotFound(f"no outreach {str(outreach_id)[:20]!r}")
     found = list(database.query("SELECT * FROM outreach WHERE id = ?", [number]))
     if not found:
         raise NotFound(f"no outreach {number}")

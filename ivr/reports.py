@@ -7,6 +7,7 @@ from . import audit, clock
 from .db import transaction
 from .errors import InvalidInput, NotFound
 from .phone import to_e164
+from .textrules import check_characters
 
 # Keys of the report branch's "what did they ask for" question.
 CATEGORIES = {
@@ -100,6 +101,8 @@ def set_number_status(database, number, status, actor, reason=None):
         raise InvalidInput(f"status must be one of {', '.join(STAFF_STATUSES)}", field="status")
     if reason is not None and (not isinstance(reason, str) or len(reason) > 500):
         raise InvalidInput("reason must be text of up to 500 characters", field="reason")
+    if reason is not None:
+        check_characters(reason, "reason", multiline=True)
     with transaction(database):
         _change_status(database, number, status, actor, reason)
         audit.record(database, actor, f"number.{'confirm' if status == 'confirmed' else 'clear'}", number,

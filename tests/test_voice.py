@@ -249,7 +249,9 @@ def test_outside_business_hours_goes_straight_to_a_message(app, call, monkeypatc
 def test_no_agent_number_configured_takes_a_message(app, call):
     app.config["AGENT_NUMBER"] = None
     call.start()
-    assert call.press("0").waiting_for == "Record"
+    turn = call.press("0")
+    assert turn.waiting_for == "Record"
+    assert "暂时无人接听" in turn.text  # not "closed": nobody was configured to answer
 
 
 def test_empty_message_from_a_known_number_still_asks_for_a_call_back(call, app):
