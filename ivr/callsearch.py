@@ -39,11 +39,7 @@ class CallFilter:
     def from_args(cls, args):
         """Build a filter from query-string arguments, collecting (not raising) what is invalid."""
         result = cls()
-        for name in ("date_from", "date_to"):
-            try:
-                setattr(result, name, localtime.parse_day(args.get(name), name))
-            except InvalidInput as error:
-                result.errors.append(str(error))
+        localtime.parse_range(result, args)
         verdict = (args.get("verdict") or "").strip()
         if verdict and verdict not in VERDICTS + ("none",):
             result.errors.append(f"verdict: unknown value {verdict!r}")
@@ -116,7 +112,8 @@ def _where(database, filters):
         params["merchant"] = filters.merchant
     if filters.caller:
         if filters.caller.lower() == "withheld":
-            where.append("c.from_number IS NULL")
+            # Not "from_number IS NULL": purged calls lose their number but were not withheld.
+            where.append("c.caller_withheld = 1")
         else:
             where.append("c.from_number = :caller")
             params["caller"] = to_e164(filters.caller)

@@ -88,6 +88,17 @@ def _cell(value):
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
+def _audited_export_filters(filter_class, action):
+    """Read an export's filters (400 if invalid) and record the export in the audit log."""
+    filters = filter_class.from_args(request.args)
+    if filters.errors:
+        abort(400, description="; ".join(filters.errors))
+    database = db.get_db()
+    with db.transaction(database):
+        audit.record(database, actor(), action, None, filters.args())
+    return filters
+
+
 def _csv_response(name, header, make_rows):
     """Stream a CSV; `make_rows(database)` runs inside the stream, on a connection the stream opens and closes."""
 
@@ -114,12 +125,7 @@ def _csv_response(name, header, make_rows):
 @bp.get("/calls.csv")
 def calls_csv():
     """The filtered calls list as CSV (numbers masked)."""
-    filters = callsearch.CallFilter.from_args(request.args)
-    if filters.errors:
-        abort(400, description="; ".join(filters.errors))
-    database = db.get_db()
-    with db.transaction(database):
-        audit.record(database, actor(), "export.calls", None, filters.args())
+    filters = _audited_export_filters(callsearch.CallFilter, "export.calls")
     header = ["sid", "started_at", "caller", "language", "status", "duration", "verdict", "merchant_id"]
 
     def make_rows(connection):
@@ -145,12 +151,7 @@ def reports():
 @bp.get("/reports.csv")
 def reports_csv():
     """The filtered reports as CSV (reporters' numbers masked, reported numbers in full)."""
-    filters = reportlist.ReportFilter.from_args(request.args)
-    if filters.errors:
-        abort(400, description="; ".join(filters.errors))
-    database = db.get_db()
-    with db.transaction(database):
-        audit.record(database, actor(), "export.reports", None, filters.args())
+    filters = _audited_export_filters(reportlist.ReportFilter, "export.reports")
     header = ["report_number", "created_at", "category", "number", "reporter", "merchant_id", "call_sid", "recording_url"]
 
     def make_rows(connection):

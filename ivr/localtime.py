@@ -43,6 +43,15 @@ def parse_day(text, field):
         raise InvalidInput(f"{field}: expected a date like 2026-11-25", field=field) from None
 
 
+def parse_range(filters, args):
+    """Set `filters.date_from` and `filters.date_to` from query arguments, appending what is invalid to `filters.errors`."""
+    for name in ("date_from", "date_to"):
+        try:
+            setattr(filters, name, parse_day(args.get(name), name))
+        except InvalidInput as error:
+            filters.errors.append(str(error))
+
+
 def show(stamp, seconds=True):
     """Format a stored stamp as local 'YYYY-MM-DD HH:MM:SS' for display ('' for None)."""
     if not stamp:

@@ -24,11 +24,7 @@ class ReportFilter:
     def from_args(cls, args):
         """Build a filter from query-string arguments, collecting what is invalid."""
         result = cls()
-        for name in ("date_from", "date_to"):
-            try:
-                setattr(result, name, localtime.parse_day(args.get(name), name))
-            except InvalidInput as error:
-                result.errors.append(str(error))
+        localtime.parse_range(result, args)
         result.category = (args.get("category") or "").strip()[:100]
         number = (args.get("number") or "").strip()[:40]
         if number and to_e164(number) is None:

@@ -1,4 +1,5 @@
 """Flask CLI commands for the dashboard: `flask users ...` and `flask demo-data`."""
+import contextlib
 import sys
 
 import click
@@ -17,10 +18,17 @@ def init_app(app):
     app.cli.add_command(demo_data_command)
 
 
+@contextlib.contextmanager
 def _database():
+    """Open the app's database for one command, turning domain errors into clear CLI errors."""
     database = db.connect(current_app.config["DATABASE"], current_app.config["DATABASE_TIMEOUT"])
-    db.migrate(database)
-    return database
+    try:
+        db.migrate(database)
+        yield database
+    except (InvalidInput, Conflict, NotFound) as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        database.conn.close()
 
 
 def _read_password():
@@ -45,27 +53,18 @@ def _read_password():
 def create_user_command(name, role):
     """Create a staff account; the password is asked twice (or read from standard input)."""
     password = _read_password()
-    database = _database()
-    try:
-        with db.transaction(database):
-            user = users.create_user(database, name, role, password, actor="cli")
-    except (InvalidInput, Conflict) as error:
-        raise click.ClickException(str(error)) from None
-    finally:
-        database.conn.close()
+    with _database() as database, db.transaction(database):
+        user = users.create_user(database, name, role, password, actor="cli")
     click.echo(f"Created {user['role']} {user['name']!r}.")
 
 
 @users_group.command("list")
 def list_users_command():
     """List staff accounts."""
-    database = _database()
-    try:
+    with _database() as database:
         for user in users.list_users(database):
             state = " (disabled)" if user["disabled"] else ""
             click.echo(f"{user['name']}\t{user['role']}{state}\tcreated {user['created_at']}")
-    finally:
-        database.conn.close()
 
 
 @users_group.command("set")
@@ -76,15 +75,8 @@ def list_users_command():
 def set_user_command(name, role, disabled, new_password):
     """Change a staff account's role, password, or disable/enable it (also clears a sign-in slow-down)."""
     password = _read_password() if new_password else None
-    database = _database()
-    try:
-        with db.transaction(database):
-            users.update_user(database, name, "cli", role=role, disabled=disabled, password=password)
-            database.execute("UPDATE users SET failed_logins = 0, last_failed_at = NULL WHERE name = ?", [name])
-    except (InvalidInput, NotFound) as error:
-        raise click.ClickException(str(error)) from None
-    finally:
-        database.conn.close()
+    with _database() as database, db.transaction(database):
+        users.update_user(database, name, "cli", role=role, disabled=disabled, password=password, clear_wait=True)
     click.echo(f"Updated {name!r}.")
 
 
@@ -97,9 +89,6 @@ def demo_data_command(count, days, seed):
     """Generate realistic bulk data (calls, events, merchants, reports, outreach) for the dashboard, fast."""
     from . import bigdemo
 
-    database = _database()
-    try:
+    with _database() as database:
         summary = bigdemo.generate(database, count, days=days, seed=seed, echo=click.echo)
-    finally:
-        database.conn.close()
     click.echo(summary)

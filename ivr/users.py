@@ -71,8 +71,8 @@ def list_users(database):
     return list(database.query("SELECT id, name, role, created_at, failed_logins, disabled FROM users ORDER BY name"))
 
 
-def update_user(database, name, actor, role=None, disabled=None, password=None):
-    """Change a user's role, disabled flag or password, recording who did it."""
+def update_user(database, name, actor, role=None, disabled=None, password=None, clear_wait=False):
+    """Change a user's role, disabled flag or password, or lift a sign-in slow-down, recording who did it."""
     user = get_user(database, name)
     if user is None:
         raise NotFound(f"no user {name!r}")
@@ -87,6 +87,9 @@ def update_user(database, name, actor, role=None, disabled=None, password=None):
         fields["password_hash"] = hash_password(_check_password(password))
         fields["failed_logins"] = 0
         detail["password"] = "changed"
+    if clear_wait:
+        fields.update(failed_logins=0, last_failed_at=None)
+        detail["sign_in_wait"] = "cleared"
     if fields:
         database["users"].update(user["id"], fields)
         audit.record(database, actor, "user.update", name, detail)
