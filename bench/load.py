@@ -214,7 +214,14 @@ def drive(base_url, token, callers, duration, journeys, think=0.0, pause=0.0):
     return stats, time.perf_counter() - started
 
 
-def summary(label, stats, elapsed, server):
+def measured(server, run):
+    """Call run() -> (stats, elapsed); return them with the server's and this driver's CPU seconds meanwhile."""
+    server_before, driver_before = server.cpu_seconds(), time.process_time()
+    stats, elapsed = run()
+    return stats, elapsed, server.cpu_seconds() - server_before, time.process_time() - driver_before
+
+
+def summary(label, stats, elapsed, server, cpu=None):
     """Print one run's figures and return its requests per second and p99 (ms)."""
     latencies = sorted(stats.latencies)
     count = len(latencies)
@@ -227,6 +234,11 @@ def summary(label, stats, elapsed, server):
     print(f"{label}\n  {count} requests in {elapsed:.1f} s = {rate:.1f} req/s;"
           f" p50 {pct(50):.1f} ms, p95 {pct(95):.1f} ms, p99 {pct(99):.1f} ms, max {pct(100):.1f} ms;"
           f" errors {errors}" + (f" {dict(stats.errors)}" if errors else ""))
+    if cpu and count:
+        server_cpu, driver_cpu = cpu
+        # All CPU the processes used during the run over its requests: with pauses, idle work weighs in too.
+        print(f"  CPU per request: server (gunicorn master and workers) {server_cpu / count * 1000:.2f} ms,"
+              f" load driver {driver_cpu / count * 1000:.2f} ms (process CPU during the run / requests)")
     peaks = server.peak_rss_kib()
     if peaks:
         print(f"  peak RSS per worker so far (VmHWM): " + ", ".join(f"{kib / 1024:.1f} MiB" for kib in peaks.values())
@@ -311,8 +323,10 @@ def run_ours(args, directory):
     with server:
         server.wait_for_workers(args.workers)
         for name, pause, duration in modes(args):
-            stats, elapsed = drive(server.base_url, token, args.callers, duration, journeys, args.think / 1000, pause)
-            results[name] = summary(f"our app  {mode_label(name, pause, duration, args)}", stats, elapsed, server), stats
+            stats, elapsed, server_cpu, driver_cpu = measured(server, lambda: drive(
+                server.base_url, token, args.callers, duration, journeys, args.think / 1000, pause))
+            results[name] = summary(f"our app  {mode_label(name, pause, duration, args)}", stats, elapsed, server,
+                                    (server_cpu, driver_cpu)), stats
     after = database_counts(env["IVR_DATABASE"])
     locked = log.read_text(errors="replace").count("database is locked")
     return results, before, after, locked, journeys
@@ -326,8 +340,10 @@ def run_bare(args, directory):
     with server:
         server.wait_for_workers(args.workers)
         for name, pause, duration in modes(args):
-            stats, elapsed = drive(server.base_url, token, args.callers, duration, ["bare"], args.think / 1000, pause)
-            results[name] = summary(f"bare app {mode_label(name, pause, duration, args)}", stats, elapsed, server), stats
+            stats, elapsed, server_cpu, driver_cpu = measured(server, lambda: drive(
+                server.base_url, token, args.callers, duration, ["bare"], args.think / 1000, pause))
+            results[name] = summary(f"bare app {mode_label(name, pause, duration, args)}", stats, elapsed, server,
+                                    (server_cpu, driver_cpu)), stats
     return results
 
 

@@ -103,6 +103,18 @@ class Gunicorn:
                 peaks[pid] = int(match.group(1))
         return peaks
 
+    def cpu_seconds(self):
+        """CPU time (user + system, seconds) used so far by the master and its current workers."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in [self.process.pid, *self.worker_pids()]:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / ticks
+
     def stop(self):
         """Stop the master (and so its workers) gracefully, then for certain."""
         if self.process is None or self.process.poll() is not None:

@@ -135,14 +135,16 @@ def _deliver(work):
     token = request.headers.get("I-Twilio-Idempotency-Token", "")[:128] or None
     try:
         database = db.get_db()
-        if token:
-            stored = db.find_delivery(database, token)
-            if stored:
-                return stored[1], stored[0], {"Content-Type": "text/xml; charset=utf-8"}
         with db.transaction(database):
-            body = work(database, sid)
-            if token:
-                db.save_delivery(database, token, sid, 200, body)
+            # The delivery is looked up inside the webhook's write transaction: a separate read before it cost
+            # a read transaction of its own, and a retry racing the first delivery now waits for its answer.
+            stored = db.find_delivery(database, token) if token else None
+            if not stored:
+                body = work(database, sid)
+                if token:
+                    db.save_delivery(database, token, sid, 200, body)
+        if stored:
+            return stored[1], stored[0], {"Content-Type": "text/xml; charset=utf-8"}
         return body, 200, {"Content-Type": "text/xml; charset=utf-8"}
     except sqlite3.IntegrityError:
         # Two deliveries of one webhook raced; the first one's answer stands.

@@ -429,3 +429,31 @@ def test_healthz(app, client):
     app.config["DATABASE"] = "/nonexistent-folder/hotline.db"
     response = client.get("/healthz")
     assert response.status_code == 503 and response.get_json()["database"] == "unavailable"
+
+
+def test_step_urls_and_twiml_match_flask_and_twilio(app):
+    # The webhooks build step URLs and TwiML text without url_for and str(VoiceResponse) (for speed):
+    # both must stay the very same text, behind a script root too.
+    from flask import url_for
+    from twilio.twiml.voice_response import VoiceResponse
+
+    from ivr.voice import step_url, twiml_document
+
+    for root in ("", "/hotline", "/hot line/é"):
+        with app.test_request_context("/voice/step", environ_base={"SCRIPT_NAME": root}):
+            for node in app.extensions["ivr"]["flow"].nodes:
+                for flags in ({}, {"noinput": "1"}, {"empty": "1"}):
+                    assert step_url(node, **flags) == url_for("voice.step", node=node, **flags)
+    response = VoiceResponse()
+    response.say("您好 & <welcome>", voice="Polly.Zhiyu", language="cmn-CN")
+    response.redirect("/voice/step?node=welcome&noinput=1", method="POST")
+    assert twiml_document(response) == str(response)
+
+
+def test_voice_requests_neither_load_nor_set_a_session_cookie(app, call, client):
+    # Webhooks skip the dashboard's signed-cookie session: no cookie is read, none is set, no Vary: Cookie.
+    turn = call.start()
+    assert turn.waiting_for == "Gather"
+    client.set_cookie("session", "not-a-valid-signed-session")
+    response = client.post("/voice/incoming", data={"CallSid": "CA" + "7" * 32})
+    assert "Set-Cookie" not in response.headers and "Cookie" not in response.headers.get("Vary", "")
