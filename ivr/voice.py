@@ -51,7 +51,10 @@ def signed_by_twilio(view):
             token = current_app.config.get("TWILIO_AUTH_TOKEN")
             signature = request.headers.get("X-Twilio-Signature", "")
             algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
-            if not token or not signature:
+            if not token:
+                log.warning("voice: TWILIO_AUTH_TOKEN is not set, so %s was refused with 403", request.path)
+                abort(403)
+            if not signature:
                 abort(403)
             validator = RequestValidator(token)
             url, params = public_url(), SignedParameters(request.form.lists())
