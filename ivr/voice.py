@@ -146,14 +146,12 @@ def _deliver(work):
                 body = work(database, sid)
                 if token:
                     db.save_delivery(database, token, sid, 200, body)
-        if stored:
-            return stored[1], stored[0], {"Content-Type": "text/xml; charset=utf-8"}
-        return body, 200, {"Content-Type": "text/xml; charset=utf-8"}
+        return twiml(stored[1], stored[0]) if stored else twiml(body)
     except sqlite3.IntegrityError:
         # Two deliveries of one webhook raced; the first one's answer stands.
         stored = token and db.find_delivery(db.get_db(), token)
         if stored:
-            return stored[1], stored[0], {"Content-Type": "text/xml; charset=utf-8"}
+            return twiml(stored[1], stored[0])
         log.exception("voice: integrity error on call %s", sid)
     except Exception as error:  # noqa: BLE001 - a caller must never hear "an application error"
         log.exception("voice: error on call %s at %s", sid, request.full_path)
@@ -184,6 +182,17 @@ def _commit(database, context):
     return twiml_document(context.response)
 
 
+def _parties():
+    """Return this webhook's caller (a Caller) and the called number (E.164 or None)."""
+    return parse_caller(request.form.get("From")), parse_caller(request.form.get("To")).number
+
+
+def _start_call(database, sid):
+    """Create the call's row from this webhook's From and To, in the flow's first language."""
+    caller, to_number = _parties()
+    return db.start_call(database, sid, caller, to_number, current_app.extensions["ivr"]["flow"].languages[0])
+
+
 def _context(database, call):
     return engine.CallContext(
         flow=current_app.extensions["ivr"]["flow"], settings=_settings(), database=database, call=call, form=request.form
@@ -196,10 +205,8 @@ def incoming():
     """Answer a new call with the flow's welcome."""
 
     def work(database, sid):
-        caller = parse_caller(request.form.get("From"))
-        to_number = parse_caller(request.form.get("To")).number
-        call = db.start_call(database, sid, caller, to_number, current_app.extensions["ivr"]["flow"].languages[0])
-        context = _context(database, call)
+        context = _context(database, _start_call(database, sid))
+        caller = context.caller
         context.log("incoming", node=None, detail={"from": caller.number, "withheld": caller.withheld})
         engine.begin(context)
         return _commit(database, context)
@@ -213,11 +220,8 @@ def step():
     """Take the caller's answer to one node (Gather, Record or Dial action) and say what comes next."""
 
     def work(database, sid):
-        call = db.get_call(database, sid)
-        if call is None:
-            # A call we have no row for (database restored, or state lost): log it from here on.
-            caller = parse_caller(request.form.get("From"))
-            call = db.start_call(database, sid, caller, parse_caller(request.form.get("To")).number, "zh")
+        # A call we have no row for (database restored, or state lost) is logged from here on.
+        call = db.get_call(database, sid) or _start_call(database, sid)
         context = _context(database, call)
         flags = {name: request.args.get(name) == "1" for name in FLAG_NAMES}
         engine.resume(context, request.args.get("node", ""), flags)
@@ -239,8 +243,8 @@ def status():
             duration = None
         if duration is not None and not 0 <= duration <= MAX_SECONDS:
             duration = None  # SQLite cannot store a garbled 30-digit duration; keep the status
-        caller = parse_caller(request.form.get("From"))
-        db.update_call_status(database, sid, call_status, duration, caller, parse_caller(request.form.get("To")).number)
+        caller, to_number = _parties()
+        db.update_call_status(database, sid, call_status, duration, caller, to_number)
         db.record_event(database, sid, "status", text=call_status, detail={"duration": duration})
         return twiml_document(VoiceResponse())
 
