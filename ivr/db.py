@@ -113,6 +113,30 @@ def transaction(database):
         database.conn.execute("COMMIT")
 
 
+class WriteNeeded(Exception):
+    """Work running on a snapshot tried to write; it must run again under the write lock."""
+
+
+@contextlib.contextmanager
+def snapshot(database):
+    """Run a block in one read transaction where any write raises WriteNeeded instead of taking the lock."""
+    # Webhooks work out their answer here and take the single write lock only to store it: computed inside
+    # BEGIN IMMEDIATE, a worker preempted mid-step held every other worker up for the rest of its time slice.
+    conn = database.conn
+    conn.execute("PRAGMA query_only = ON")
+    try:
+        conn.execute("BEGIN")
+        yield database
+    except sqlite3.OperationalError as error:
+        if getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_READONLY:
+            raise WriteNeeded(str(error)) from error
+        raise
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")  # nothing was written: ending the read is all there is to do
+        conn.execute("PRAGMA query_only = OFF")
+
+
 def migrate(database):
     """Apply every migration not yet applied; safe to run on every boot and from several workers."""
     applied = []
@@ -185,23 +209,49 @@ def save_delivery(database, token, call_sid, status_code, body):
 
 def get_call(database, sid):
     """Return a call row with its flow state decoded, or None."""
+    return read_call(database, sid)[0]
+
+
+def read_call(database, sid):
+    """Return (call with its flow state decoded, or None; the row as stored, to compare with call_version)."""
     cursor = database.execute("SELECT * FROM calls WHERE sid = ?", [sid])
     row = cursor.fetchone()
     if row is None:
-        return None
+        return None, None
     call = dict(zip([column[0] for column in cursor.description], row))
     call["state"] = json.loads(call["state"] or "{}")
+    return call, row
+
+
+def call_version(database, sid):
+    """Return a call's row as stored (None if there is none): unchanged rows compare equal."""
+    return database.execute("SELECT * FROM calls WHERE sid = ?", [sid]).fetchone()
+
+
+def planned_call(database, sid, caller, to_number, language):
+    """Return the row start_call would create for a new call, without writing it."""
+    stamp = clock.stamp()
+    columns = [column[0] for column in database.execute("SELECT * FROM calls WHERE 0").description]
+    call = dict.fromkeys(columns)
+    call.update(sid=sid, from_number=caller.number, from_raw=caller.raw, caller_withheld=int(caller.withheld),
+                to_number=to_number, language=language, started_at=stamp, status="in-progress", state={},
+                updated_at=stamp)
     return call
+
+
+def insert_call(database, call):
+    """Store a call planned by planned_call; a call already started is left as it is."""
+    database.execute(
+        "INSERT OR IGNORE INTO calls (sid, from_number, from_raw, caller_withheld, to_number, language,"
+        " started_at, status, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '{}', ?)",
+        [call[name] for name in ("sid", "from_number", "from_raw", "caller_withheld", "to_number", "language",
+                                 "started_at", "status", "updated_at")],
+    )
 
 
 def start_call(database, sid, caller, to_number, language):
     """Create the call's row on its first webhook; a call already started is left as it is."""
-    stamp = clock.stamp()
-    database.execute(
-        "INSERT OR IGNORE INTO calls (sid, from_number, from_raw, caller_withheld, to_number, language,"
-        " started_at, status, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'in-progress', '{}', ?)",
-        [sid, caller.number, caller.raw, int(caller.withheld), to_number, language, stamp, stamp],
-    )
+    insert_call(database, planned_call(database, sid, caller, to_number, language))
     return get_call(database, sid)
 
 

@@ -128,8 +128,28 @@ def _settings():
     )
 
 
-def _deliver(work):
-    """Run `work(database, sid)` in one transaction, once per Twilio delivery; apologise on any failure."""
+class Answer:
+    """A webhook's TwiML, worked out before taking the write lock, and how to store what it changed."""
+
+    ANY = object()  # an answer that holds whatever happened to the call meanwhile (status callbacks)
+
+    def __init__(self, body, store, sid=None, expected=ANY):
+        self.body = body
+        self.store = store  # store(database): the writes, run under the write lock
+        self.sid = sid
+        self.expected = expected  # the call's row as the answer saw it (None: no row yet)
+
+    def still_current(self, database):
+        """True when the call's row is as this answer found it, so its writes may be stored as they are."""
+        return self.expected is Answer.ANY or db.call_version(database, self.sid) == self.expected
+
+
+def _deliver(prepare):
+    """Answer a webhook once per Twilio delivery: `prepare(database, sid)` gives an Answer; apologise on failure.
+
+    The answer is worked out on a read snapshot and stored in a short write transaction. If the work needs to
+    write as it goes (a code attempt, a report), or the call changed meanwhile, it runs again under the lock.
+    """
     sid = _call_sid()
     language = None
     if sid is None:
@@ -138,15 +158,26 @@ def _deliver(work):
     token = request.headers.get("I-Twilio-Idempotency-Token", "")[:128] or None
     try:
         database = db.get_db()
+        answer = stored = None
+        try:
+            with db.snapshot(database):
+                stored = db.find_delivery(database, token) if token else None
+                if not stored:
+                    answer = prepare(database, sid)
+        except db.WriteNeeded:
+            answer = None
+        if stored:
+            return twiml(stored[1], stored[0])
         with db.transaction(database):
-            # The delivery is looked up inside the webhook's write transaction: a separate read before it cost
-            # a read transaction of its own, and a retry racing the first delivery now waits for its answer.
+            # Looked up again under the lock: a retry racing the first delivery waits here for its answer.
             stored = db.find_delivery(database, token) if token else None
             if not stored:
-                body = work(database, sid)
+                if answer is None or not answer.still_current(database):
+                    answer = prepare(database, sid)
+                answer.store(database)
                 if token:
-                    db.save_delivery(database, token, sid, 200, body)
-        return twiml(stored[1], stored[0]) if stored else twiml(body)
+                    db.save_delivery(database, token, sid, 200, answer.body)
+        return twiml(stored[1], stored[0]) if stored else twiml(answer.body)
     except sqlite3.IntegrityError:
         # Two deliveries of one webhook raced; the first one's answer stands.
         stored = token and db.find_delivery(db.get_db(), token)
@@ -172,14 +203,21 @@ def _record_error(sid, error):
         return None
 
 
-def _commit(database, context):
-    state = context.state
-    db.save_call(
-        database, context.call["sid"], state, node=state.get("node"),
-        **{key: value for key, value in context.changes.items() if key in ("language", "verdict", "verdict_at", "merchant_id")},
-    )
-    db.record_events(database, context.call["sid"], context.events)
-    return twiml_document(context.response)
+def _answer(context, expected, new_call=False):
+    """The Answer for a webhook the engine has run: its TwiML, and the call's state and events to store."""
+    call = context.call
+
+    def store(database):
+        if new_call:
+            db.insert_call(database, call)
+        state = context.state
+        db.save_call(
+            database, call["sid"], state, node=state.get("node"),
+            **{key: value for key, value in context.changes.items() if key in ("language", "verdict", "verdict_at", "merchant_id")},
+        )
+        db.record_events(database, call["sid"], context.events)
+
+    return Answer(twiml_document(context.response), store, call["sid"], expected)
 
 
 def _parties():
@@ -187,10 +225,10 @@ def _parties():
     return parse_caller(request.form.get("From")), parse_caller(request.form.get("To")).number
 
 
-def _start_call(database, sid):
-    """Create the call's row from this webhook's From and To, in the flow's first language."""
+def _planned_call(database, sid):
+    """The row for a call first heard of in this webhook, from its From and To, in the flow's first language."""
     caller, to_number = _parties()
-    return db.start_call(database, sid, caller, to_number, current_app.extensions["ivr"]["flow"].languages[0])
+    return db.planned_call(database, sid, caller, to_number, current_app.extensions["ivr"]["flow"].languages[0])
 
 
 def _context(database, call):
@@ -204,14 +242,15 @@ def _context(database, call):
 def incoming():
     """Answer a new call with the flow's welcome."""
 
-    def work(database, sid):
-        context = _context(database, _start_call(database, sid))
+    def prepare(database, sid):
+        call, version = db.read_call(database, sid)
+        context = _context(database, call or _planned_call(database, sid))
         caller = context.caller
         context.log("incoming", node=None, detail={"from": caller.number, "withheld": caller.withheld})
         engine.begin(context)
-        return _commit(database, context)
+        return _answer(context, version, new_call=call is None)
 
-    return _deliver(work)
+    return _deliver(prepare)
 
 
 @bp.post(STEP_RULE)
@@ -219,15 +258,15 @@ def incoming():
 def step():
     """Take the caller's answer to one node (Gather, Record or Dial action) and say what comes next."""
 
-    def work(database, sid):
+    def prepare(database, sid):
         # A call we have no row for (database restored, or state lost) is logged from here on.
-        call = db.get_call(database, sid) or _start_call(database, sid)
-        context = _context(database, call)
+        call, version = db.read_call(database, sid)
+        context = _context(database, call or _planned_call(database, sid))
         flags = {name: request.args.get(name) == "1" for name in FLAG_NAMES}
         engine.resume(context, request.args.get("node", ""), flags)
-        return _commit(database, context)
+        return _answer(context, version, new_call=call is None)
 
-    return _deliver(work)
+    return _deliver(prepare)
 
 
 @bp.post("/status")
@@ -235,7 +274,7 @@ def step():
 def status():
     """Record a status callback: status, end time and duration."""
 
-    def work(database, sid):
+    def prepare(database, sid):
         call_status = (request.form.get("CallStatus") or "").strip()[:32] or "unknown"
         try:
             duration = int(request.form.get("CallDuration")) if request.form.get("CallDuration") else None
@@ -244,11 +283,14 @@ def status():
         if duration is not None and not 0 <= duration <= MAX_SECONDS:
             duration = None  # SQLite cannot store a garbled 30-digit duration; keep the status
         caller, to_number = _parties()
-        db.update_call_status(database, sid, call_status, duration, caller, to_number)
-        db.record_event(database, sid, "status", text=call_status, detail={"duration": duration})
-        return twiml_document(VoiceResponse())
 
-    return _deliver(work)
+        def store(database):
+            db.update_call_status(database, sid, call_status, duration, caller, to_number)
+            db.record_event(database, sid, "status", text=call_status, detail={"duration": duration})
+
+        return Answer(twiml_document(VoiceResponse()), store)
+
+    return _deliver(prepare)
 
 
 @bp.post("/fallback")

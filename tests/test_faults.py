@@ -378,3 +378,90 @@ def rows_at(path, sql, params=()):
         return connection.execute(sql, params).fetchall()
     finally:
         connection.close()
+
+
+# -- the write lock is held only to store an answer -------------------------------------------
+
+
+def _watch_resume(monkeypatch, during=None):
+    """Count how often the engine works out a step, running `during(context)` on the first time."""
+    from ivr import voice
+
+    calls = []
+    resume = voice.engine.resume
+
+    def watched(context, name, flags):
+        calls.append(name)
+        if during and len(calls) == 1:
+            during(context)
+        return resume(context, name, flags)
+
+    monkeypatch.setattr(voice.engine, "resume", watched)
+    return calls
+
+
+def test_a_step_is_worked_out_without_holding_the_write_lock(app, monkeypatch):
+    # Other workers can store their callers' answers while this one works out its caller's next prompt.
+    caller = CallHelper(app)
+    caller.start()
+    caller.press("2")
+    writable = []
+
+    def another_worker_writes(context):
+        other = sqlite3.connect(app.config["DATABASE"], timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            writable.append(True)
+        finally:
+            other.close()
+
+    watched = _watch_resume(monkeypatch, another_worker_writes)
+    assert "第二段" in caller.press("1").text
+    assert writable == [True] and watched == ["guide_how"]
+    assert state_of(app, caller.sid)[0] == "guide_before"
+
+
+def test_a_call_changed_meanwhile_is_worked_out_again_under_the_lock(app, monkeypatch):
+    # A status callback stored by another worker while this step was worked out is kept, and so is the step.
+    caller = CallHelper(app)
+    caller.start()
+    caller.press("2")
+
+    def status_callback_lands(context):
+        rows_at_write(app.config["DATABASE"], "UPDATE calls SET status = 'completed', duration = 42 WHERE sid = ?",
+                      [caller.sid])
+
+    watched = _watch_resume(monkeypatch, status_callback_lands)
+    assert "第二段" in caller.press("1").text
+    assert watched == ["guide_how", "guide_how"]  # once on the snapshot, once again under the lock
+    row = rows(app, "SELECT status, duration, node FROM calls WHERE sid = ?", [caller.sid])[0]
+    assert row == {"status": "completed", "duration": 42, "node": "guide_before"}
+    inputs = rows(app, "SELECT count(*) AS n FROM events WHERE call_sid = ? AND kind = 'input' AND node = 'guide_how'",
+                  [caller.sid])
+    assert inputs[0]["n"] == 1
+
+
+def test_a_step_that_writes_as_it_goes_runs_once_under_the_lock(app, verification, monkeypatch):
+    # Checking a code records the attempt (for the brute-force lock) before it can say the verdict.
+    created = verification.add_outreach()
+    caller = CallHelper(app)
+    caller.start(from_=verification.phone)
+    caller.press("1")
+    caller.press("1")
+    watched = _watch_resume(monkeypatch)
+    turn = caller.press(created["reference_code"] + "#")
+    assert "核实通过" in turn.text
+    assert rows(app, "SELECT verdict FROM calls WHERE sid = ?", [caller.sid])[0]["verdict"] == "genuine"
+    assert len(watched) == 2  # the snapshot stopped at the first write; the lock's run stored everything once
+    assert rows(app, "SELECT count(*) AS n, sum(success) AS ok FROM code_attempts") == [{"n": 1, "ok": 1}]
+    assert rows(app, "SELECT count(*) AS n FROM events WHERE call_sid = ? AND kind = 'verdict'", [caller.sid]) == [{"n": 1}]
+
+
+def rows_at_write(path, sql, params=()):
+    connection = sqlite3.connect(path)
+    try:
+        with connection:
+            connection.execute(sql, params)
+    finally:
+        connection.close()

@@ -72,3 +72,25 @@ def test_bad_business_hours_say_what_is_wrong(spec):
 ])
 def test_spoken_digits(said, digits):
     assert digits_from_speech(said) == digits
+
+
+def test_a_snapshot_reads_but_turns_a_write_into_write_needed(tmp_path):
+    from ivr import db
+
+    database = db.connect(str(tmp_path / "snapshot.db"))
+    database.execute("CREATE TABLE notes (text TEXT)")
+    database.execute("INSERT INTO notes VALUES ('kept')")
+    with pytest.raises(db.WriteNeeded):
+        with db.snapshot(database):
+            assert database.execute("SELECT text FROM notes").fetchall() == [("kept",)]
+            database.execute("INSERT INTO notes VALUES ('written on a snapshot')")
+    assert not database.conn.in_transaction
+    # Nothing was written, and the connection writes normally again.
+    with db.transaction(database):
+        database.execute("INSERT INTO notes VALUES ('under the lock')")
+    assert database.execute("SELECT text FROM notes").fetchall() == [("kept",), ("under the lock",)]
+    with pytest.raises(ZeroDivisionError):  # other errors pass through unchanged
+        with db.snapshot(database):
+            1 / 0
+    database.execute("INSERT INTO notes VALUES ('still writable')")
+    database.conn.close()
