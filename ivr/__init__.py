@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import formdata
 from .errors import FlowError, InvalidInput
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -54,6 +55,7 @@ def _secret_key(app):
 def create_app(test_config=None):
     """Create and configure the hotline app; a bad flow or setting stops it here, not on a live call."""
     app = Flask(__name__, instance_relative_config=True)
+    app.request_class = formdata.Request
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(_settings_from_environment(app))
     if test_config:

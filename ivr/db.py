@@ -114,27 +114,42 @@ def transaction(database):
 
 
 class WriteNeeded(Exception):
-    """Work running on a snapshot tried to write; it must run again under the write lock."""
+    """Work on a snapshot could not take the write lock (another worker wrote meanwhile): run it again under the lock."""
 
 
-@contextlib.contextmanager
-def snapshot(database):
-    """Run a block in one read transaction where any write raises WriteNeeded instead of taking the lock."""
-    # Webhooks work out their answer here and take the single write lock only to store it: computed inside
+class Snapshot:
+    """One deferred transaction: its reads share one snapshot, and its first write takes the write lock only if
+    nothing was written since that snapshot (otherwise WriteNeeded is raised)."""
+
+    # Webhooks work out their answer here and hold the single write lock only to store it: computed inside
     # BEGIN IMMEDIATE, a worker preempted mid-step held every other worker up for the rest of its time slice.
-    conn = database.conn
-    conn.execute("PRAGMA query_only = ON")
-    try:
-        conn.execute("BEGIN")
-        yield database
-    except sqlite3.OperationalError as error:
-        if getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_READONLY:
+
+    def __init__(self, database):
+        self.conn = database.conn
+        self.changes = 0
+
+    def __enter__(self):
+        self.conn.execute("BEGIN")
+        self.changes = self.conn.total_changes
+        return self
+
+    @property
+    def writing(self):
+        """True once the block has written, and so holds the write lock on a snapshot that is still current."""
+        return self.conn.total_changes != self.changes
+
+    def commit(self):
+        """Commit what the block wrote."""
+        self.conn.execute("COMMIT")
+
+    def __exit__(self, kind, error, traceback):
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+        # SQLite does not wait for the lock when a read transaction asks to write: it answers SQLITE_BUSY
+        # (or SQLITE_BUSY_SNAPSHOT when another connection has written since the snapshot was taken).
+        if isinstance(error, sqlite3.OperationalError) and (getattr(error, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_BUSY:
             raise WriteNeeded(str(error)) from error
-        raise
-    finally:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")  # nothing was written: ending the read is all there is to do
-        conn.execute("PRAGMA query_only = OFF")
+        return False
 
 
 def migrate(database):
@@ -279,23 +294,24 @@ def _stored(value):
     return value
 
 
+EVENT_FIELDS = ("at", "node", "kind", "text", "digits", "speech", "confidence", "detail")
+_INSERT_EVENT = f"INSERT INTO events (call_sid, {', '.join(EVENT_FIELDS)}) VALUES (?{', ?' * len(EVENT_FIELDS)})"
+
+
 def record_events(database, sid, events):
     """Append events (dicts with node, kind, text, digits, speech, confidence, detail) to a call."""
     rows = []
     for event in events:
-        row = dict(event)
-        row["call_sid"] = sid
-        row.setdefault("at", clock.stamp())
-        if isinstance(row.get("detail"), (dict, list)):
-            row["detail"] = json.dumps(row["detail"], ensure_ascii=False)
-        rows.append(row)
+        unknown = event.keys() - EVENT_FIELDS
+        if unknown:
+            raise ValueError(f"events have no field {', '.join(sorted(unknown))}")
+        detail = event.get("detail")
+        if isinstance(detail, (dict, list, tuple)):
+            detail = json.dumps(detail, default=repr, ensure_ascii=False)
+        rows.append((sid, event.get("at") or clock.stamp(), event.get("node"), event["kind"], event.get("text"),
+                     event.get("digits"), event.get("speech"), event.get("confidence"), detail))
     if rows:
-        columns = list(dict.fromkeys(key for row in rows for key in row))
-        database.conn.executemany(
-            f"INSERT INTO events ({', '.join(_column(name) for name in columns)})"
-            f" VALUES ({', '.join('?' * len(columns))})",
-            [[_stored(row.get(name)) for name in columns] for row in rows],
-        )
+        database.conn.executemany(_INSERT_EVENT, rows)
 
 
 def record_event(database, sid, kind, **fields):

@@ -442,20 +442,34 @@ def test_a_call_changed_meanwhile_is_worked_out_again_under_the_lock(app, monkey
     assert inputs[0]["n"] == 1
 
 
-def test_a_step_that_writes_as_it_goes_runs_once_under_the_lock(app, verification, monkeypatch):
-    # Checking a code records the attempt (for the brute-force lock) before it can say the verdict.
+@pytest.mark.parametrize("another_worker_wrote, runs", [(False, 1), (True, 2)])
+def test_a_step_that_writes_as_it_goes_is_stored_once(app, verification, monkeypatch, another_worker_wrote, runs):
+    # Checking a code records the attempt (for the brute-force lock) before it can say the verdict. On a current
+    # snapshot that write takes the lock and everything is stored with it; if another worker wrote first, the
+    # step runs again under the lock. Either way: one attempt, one verdict, one input.
     created = verification.add_outreach()
     caller = CallHelper(app)
     caller.start(from_=verification.phone)
     caller.press("1")
     caller.press("1")
-    watched = _watch_resume(monkeypatch)
-    turn = caller.press(created["reference_code"] + "#")
-    assert "核实通过" in turn.text
+    other = CallHelper(app)
+
+    def another_call_starts(context):
+        # Another worker (here a thread, with its own connection) answers a new call meanwhile.
+        thread = threading.Thread(target=other.start)
+        thread.start()
+        thread.join(timeout=30)
+        assert other.turn is not None
+
+    watched = _watch_resume(monkeypatch, another_call_starts if another_worker_wrote else None)
+    assert "核实通过" in caller.press(created["reference_code"] + "#").text
+    assert len(watched) == runs
     assert rows(app, "SELECT verdict FROM calls WHERE sid = ?", [caller.sid])[0]["verdict"] == "genuine"
-    assert len(watched) == 2  # the snapshot stopped at the first write; the lock's run stored everything once
     assert rows(app, "SELECT count(*) AS n, sum(success) AS ok FROM code_attempts") == [{"n": 1, "ok": 1}]
     assert rows(app, "SELECT count(*) AS n FROM events WHERE call_sid = ? AND kind = 'verdict'", [caller.sid]) == [{"n": 1}]
+    inputs = rows(app, "SELECT count(*) AS n FROM events WHERE call_sid = ? AND kind = 'input' AND node = 'ask_code'",
+                  [caller.sid])
+    assert inputs == [{"n": 1}]
 
 
 def rows_at_write(path, sql, params=()):

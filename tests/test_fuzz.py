@@ -261,3 +261,33 @@ def test_a_message_is_filed_whatever_its_recording_fields(fuzz_app):
         assert turn.ended and "再见" in turn.text and "抱歉，系统" not in turn.text
 
     check()
+
+
+@FUZZ
+@given(body=st.one_of(st.binary(max_size=300),
+                      st.lists(st.tuples(any_text, any_text), max_size=8).map(lambda pairs: urllib.parse.urlencode(pairs).encode()),
+                      st.sampled_from([b"a=1&a=2&b=", b"From=%2B8613800138000&x=%ZZ&y=%E4%B8", b"k+1=v+2&&=&z",
+                                       b"\xff\xfe=1", b"Digits=1%23;x=2"])),
+       content_type=st.sampled_from(["application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=utf-8",
+                                     "text/plain", "multipart/form-data; boundary=x", None]))
+def test_quick_form_parsing_matches_werkzeug(body, content_type):
+    # The webhook's form parser must give exactly what Flask's own would, for any body and content type.
+    from flask import Request as FlaskRequest
+    from werkzeug.test import EnvironBuilder
+
+    from ivr.formdata import Request
+
+    def parsed(request_class):
+        headers = {"Content-Type": content_type} if content_type else {}
+        environ = EnvironBuilder(method="POST", data=body, headers=headers).get_environ()
+        request = request_class(environ)
+        return list(request.form.items(multi=True)), list(request.files.items(multi=True))
+
+    assert parsed(Request) == parsed(FlaskRequest)
+
+
+def test_quick_form_parsing_keeps_the_size_limit(voice_post):
+    # Beyond MAX_CONTENT_LENGTH the body is not read: 413, answered as a refusal, never a 500.
+    response = voice_post("/voice/incoming", {"CallSid": "CA" + "1" * 32, "From": "+8613800138000",
+                                              "Filler": "x" * 300_000})
+    assert response.status_code in (403, 413)

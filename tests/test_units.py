@@ -74,23 +74,35 @@ def test_spoken_digits(said, digits):
     assert digits_from_speech(said) == digits
 
 
-def test_a_snapshot_reads_but_turns_a_write_into_write_needed(tmp_path):
+def test_a_snapshot_writes_only_while_it_is_current(tmp_path):
+    import sqlite3
+
     from ivr import db
 
-    database = db.connect(str(tmp_path / "snapshot.db"))
+    path = str(tmp_path / "snapshot.db")
+    database = db.connect(path)
     database.execute("CREATE TABLE notes (text TEXT)")
     database.execute("INSERT INTO notes VALUES ('kept')")
+    # Nothing written since the snapshot: its write takes the lock and commits.
+    with db.Snapshot(database) as snapshot:
+        assert database.execute("SELECT text FROM notes").fetchall() == [("kept",)]
+        assert not snapshot.writing
+        database.execute("INSERT INTO notes VALUES ('current')")
+        assert snapshot.writing
+        snapshot.commit()
+    # Another connection wrote after the snapshot was taken: the write is refused, nothing of it is kept.
+    other = sqlite3.connect(path, isolation_level=None)
     with pytest.raises(db.WriteNeeded):
-        with db.snapshot(database):
-            assert database.execute("SELECT text FROM notes").fetchall() == [("kept",)]
-            database.execute("INSERT INTO notes VALUES ('written on a snapshot')")
+        with db.Snapshot(database):
+            database.execute("SELECT count(*) FROM notes").fetchone()
+            other.execute("INSERT INTO notes VALUES ('other')")
+            database.execute("INSERT INTO notes VALUES ('stale')")
     assert not database.conn.in_transaction
-    # Nothing was written, and the connection writes normally again.
-    with db.transaction(database):
-        database.execute("INSERT INTO notes VALUES ('under the lock')")
-    assert database.execute("SELECT text FROM notes").fetchall() == [("kept",), ("under the lock",)]
-    with pytest.raises(ZeroDivisionError):  # other errors pass through unchanged
-        with db.snapshot(database):
+    # A snapshot left without committing keeps nothing; other errors pass through unchanged.
+    with pytest.raises(ZeroDivisionError):
+        with db.Snapshot(database):
+            database.execute("INSERT INTO notes VALUES ('abandoned')")
             1 / 0
-    database.execute("INSERT INTO notes VALUES ('still writable')")
+    assert [row[0] for row in database.execute("SELECT text FROM notes")] == ["kept", "current", "other"]
+    other.close()
     database.conn.close()
