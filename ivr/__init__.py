@@ -56,6 +56,8 @@ def create_app(test_config=None):
     """Create and configure the hotline app; a bad flow or setting stops it here, not on a live call."""
     app = Flask(__name__, instance_relative_config=True)
     app.request_class = formdata.Request
+    # "/api/merchants//0" is not a merchant: a 404 in the API's JSON, not an HTML redirect to "/api/merchants/0".
+    app.url_map.merge_slashes = False
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(_settings_from_environment(app))
     if test_config:

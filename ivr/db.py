@@ -5,6 +5,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 
 import sqlite_utils
 from flask import current_app, g
@@ -26,10 +27,48 @@ def connect(path, timeout=5.0):
     conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA wal_autocheckpoint = 0")  # the log is restarted by restart_log() instead
     database = sqlite_utils.Database(conn)
     if path != ":memory:" and database.journal_mode != "wal":
         database.enable_wal()
+    database.log_path = None if path == ":memory:" else path + "-wal"
     return database
+
+
+# SQLite's own checkpoints never got the log back to its start under steady load: some worker was always reading
+# from it. The log grew without end (60 MB in 10 s), and past 1000 pages every commit ran a checkpoint with two
+# fsyncs. Now a commit that finds the log past LOG_LIMIT_BYTES checkpoints it and starts it again from the
+# beginning, waiting at most LOG_RESTART_WAIT_MS for readers, and at most every LOG_CHECK_SECONDS per thread.
+LOG_LIMIT_BYTES = 4 * 1024 * 1024
+LOG_RESTART_WAIT_MS = 20
+LOG_CHECK_SECONDS = 0.2
+
+
+def restart_log(database, force=False):
+    """Checkpoint the write-ahead log and start it again from empty if it has grown past LOG_LIMIT_BYTES."""
+    path = getattr(database, "log_path", None)
+    now = time.monotonic()
+    if path is None or (not force and now < getattr(_thread, "next_log_check", 0.0)):
+        return False
+    _thread.next_log_check = now + LOG_CHECK_SECONDS
+    try:
+        if not force and os.stat(path).st_size < LOG_LIMIT_BYTES:
+            return False
+    except OSError:
+        return False
+    conn = database.conn
+    waited = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    try:
+        # PASSIVE copies most of the log back without stopping writers; TRUNCATE then holds the write lock only to
+        # copy the last few pages and wait (briefly) for readers of the old log, so the next commit starts afresh.
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        conn.execute(f"PRAGMA busy_timeout = {LOG_RESTART_WAIT_MS}")
+        busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    except sqlite3.Error:
+        busy = 1  # a checkpoint is an optimisation: the commit before it stands
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {waited}")
+    return not busy
 
 
 # One open connection per worker thread, reused across requests: opening one costs four PRAGMAs, and
@@ -96,13 +135,36 @@ def close_db(exception=None):
     _close_quietly(database)
 
 
+def begin_immediate(database):
+    """BEGIN IMMEDIATE, polling for the write lock every fraction of a millisecond until the busy timeout."""
+    # SQLite's own busy handler sleeps 1, 2, 5, 10, 15, 20, 25 ms between tries: with each webhook holding the
+    # lock for well under a millisecond, waiting workers slept through long stretches in which it was free.
+    conn = database.conn
+    waited = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    deadline, pause = time.monotonic() + waited / 1000, 0.0001
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                busy = (getattr(error, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_BUSY
+                if not busy or time.monotonic() >= deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.001)
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {waited}")
+
+
 @contextlib.contextmanager
 def transaction(database):
     """Run a block in one write transaction, taking the write lock up front to avoid deadlocks."""
     if database.conn.in_transaction:
         yield database
         return
-    database.conn.execute("BEGIN IMMEDIATE")
+    begin_immediate(database)
     try:
         yield database
     except BaseException:
@@ -111,6 +173,7 @@ def transaction(database):
         raise
     else:
         database.conn.execute("COMMIT")
+        restart_log(database)
 
 
 class WriteNeeded(Exception):
@@ -125,6 +188,7 @@ class Snapshot:
     # BEGIN IMMEDIATE, a worker preempted mid-step held every other worker up for the rest of its time slice.
 
     def __init__(self, database):
+        self.database = database
         self.conn = database.conn
         self.changes = 0
 
@@ -141,6 +205,7 @@ class Snapshot:
     def commit(self):
         """Commit what the block wrote."""
         self.conn.execute("COMMIT")
+        restart_log(self.database)
 
     def __exit__(self, kind, error, traceback):
         if self.conn.in_transaction:

@@ -106,3 +106,63 @@ def test_a_snapshot_writes_only_while_it_is_current(tmp_path):
     assert [row[0] for row in database.execute("SELECT text FROM notes")] == ["kept", "current", "other"]
     other.close()
     database.conn.close()
+
+
+def test_a_grown_write_ahead_log_is_started_again(tmp_path, monkeypatch):
+    import os
+    import sqlite3
+
+    from ivr import db
+
+    monkeypatch.setattr(db, "LOG_LIMIT_BYTES", 64 * 1024)
+    monkeypatch.setattr(db, "LOG_CHECK_SECONDS", 0)
+    path = str(tmp_path / "log.db")
+    database = db.connect(path)
+    database.execute("CREATE TABLE notes (text TEXT)")
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("BEGIN")
+    assert reader.execute("SELECT count(*) FROM notes").fetchone() == (0,)
+    # A reader holds the old log: the commits stand, the log cannot start again yet.
+    for number in range(40):
+        with db.transaction(database):
+            database.execute("INSERT INTO notes VALUES (?)", ["x" * 4000 + str(number)])
+    assert os.path.getsize(path + "-wal") > 64 * 1024
+    reader.execute("COMMIT")
+    # Once it has gone, the next commit checkpoints the log and starts it from empty.
+    with db.transaction(database):
+        database.execute("INSERT INTO notes VALUES ('last')")
+    assert os.path.getsize(path + "-wal") == 0
+    assert reader.execute("SELECT count(*) FROM notes").fetchone() == (41,)
+    assert database.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+    reader.close()
+    database.conn.close()
+
+
+def test_begin_immediate_waits_for_a_lock_held_briefly(tmp_path):
+    import sqlite3
+    import threading
+
+    from ivr import db
+
+    path = str(tmp_path / "lock.db")
+    database = db.connect(path, timeout=5)
+    database.execute("CREATE TABLE notes (text TEXT)")
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("INSERT INTO notes VALUES ('first')")
+    threading.Timer(0.2, lambda: holder.execute("COMMIT")).start()
+    with db.transaction(database):  # waits for the holder, then writes after it
+        database.execute("INSERT INTO notes VALUES ('second')")
+    assert [row[0] for row in database.execute("SELECT text FROM notes")] == ["first", "second"]
+    assert database.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+    # Held for longer than the timeout: "database is locked", and nothing half-done.
+    short = db.connect(path, timeout=0.1)
+    holder.execute("BEGIN IMMEDIATE")
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        with db.transaction(short):
+            short.execute("INSERT INTO notes VALUES ('never')")
+    holder.execute("ROLLBACK")
+    assert not short.conn.in_transaction
+    holder.close()
+    short.conn.close()
+    database.conn.close()
