@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import load  # noqa: E402
-from ivr import create_app, db, demo  # noqa: E402
+from ivr import connection, create_app, demo  # noqa: E402
 from ivr.simulator import FlaskTransport  # noqa: E402
 
 
@@ -79,7 +79,7 @@ def main(argv=None):
     parser.add_argument("--top", type=int, default=35)
     args = parser.parse_args(argv)
     statements = [0]
-    connect = db.connect
+    connect = connection.connect
 
     def counting_connect(path, timeout=5.0):
         database = connect(path, timeout)
@@ -93,8 +93,8 @@ def main(argv=None):
         app.config["LOCK_ATTEMPTS"] = 10**6
         server = app.wsgi_app = ServerSide(app.wsgi_app)
         load.KeepAliveTransport = lambda base_url, stats_: TimedFlaskTransport(app, stats_)  # in-process
-        db.connect = counting_connect
-        db._thread.db = None  # reopen through counting_connect
+        connection.connect = counting_connect
+        connection._thread.db = None  # reopen through counting_connect
         run_calls(app, 6, load.Stats())  # warm up: first connection, imports, caches
         server.requests, server.wall, server.cpu, statements[0] = 0, 0.0, 0.0, 0
         stats = load.Stats()

@@ -112,10 +112,10 @@ def test_a_grown_write_ahead_log_is_started_again(tmp_path, monkeypatch):
     import os
     import sqlite3
 
-    from ivr import db
+    from ivr import connection, db
 
-    monkeypatch.setattr(db, "LOG_LIMIT_BYTES", 64 * 1024)
-    monkeypatch.setattr(db, "LOG_CHECK_SECONDS", 0)
+    monkeypatch.setattr(connection, "LOG_LIMIT_BYTES", 64 * 1024)
+    monkeypatch.setattr(connection, "LOG_CHECK_SECONDS", 0)
     path = str(tmp_path / "log.db")
     database = db.connect(path)
     database.execute("CREATE TABLE notes (text TEXT)")

@@ -1,0 +1,217 @@
+"""SQLite connections: WAL mode, one cached connection per worker thread, write transactions and snapshots."""
+import contextlib
+import os
+import sqlite3
+import threading
+import time
+
+import sqlite_utils
+from flask import current_app, g
+
+
+def connect(path, timeout=5.0):
+    """Open a sqlite-utils Database on `path` in WAL mode, waiting up to `timeout` seconds on locks."""
+    if path != ":memory:" and not os.path.exists(path):
+        directory = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(directory):
+            raise sqlite3.OperationalError(f"database folder {directory} does not exist")
+    # Autocommit at the driver level: transactions are opened explicitly with BEGIN IMMEDIATE.
+    conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA wal_autocheckpoint = 0")  # the log is restarted by restart_log() instead
+    database = sqlite_utils.Database(conn)
+    if path != ":memory:" and database.journal_mode != "wal":
+        database.enable_wal()
+    database.log_path = None if path == ":memory:" else path + "-wal"
+    database.busy_ms = int(timeout * 1000)
+    return database
+
+
+# SQLite's own checkpoints never got the log back to its start under steady load: some worker was always reading
+# from it. The log grew without end (60 MB in 10 s), and past 1000 pages every commit ran a checkpoint with two
+# fsyncs. Now a commit that finds the log past LOG_LIMIT_BYTES checkpoints it and starts it again from the
+# beginning, waiting at most LOG_RESTART_WAIT_MS for readers, and at most every LOG_CHECK_SECONDS per thread.
+LOG_LIMIT_BYTES = 4 * 1024 * 1024
+LOG_RESTART_WAIT_MS = 20
+LOG_CHECK_SECONDS = 0.2
+
+
+def _busy_ms(database):
+    # As connect() set it; read from SQLite only for a connection opened some other way.
+    waited = getattr(database, "busy_ms", None)
+    return waited if waited is not None else database.conn.execute("PRAGMA busy_timeout").fetchone()[0]
+
+
+def restart_log(database, force=False):
+    """Checkpoint the write-ahead log and start it again from empty if it has grown past LOG_LIMIT_BYTES."""
+    path = getattr(database, "log_path", None)
+    now = time.monotonic()
+    if path is None or (not force and now < getattr(_thread, "next_log_check", 0.0)):
+        return False
+    _thread.next_log_check = now + LOG_CHECK_SECONDS
+    try:
+        if not force and os.stat(path).st_size < LOG_LIMIT_BYTES:
+            return False
+    except OSError:
+        return False
+    conn = database.conn
+    waited = _busy_ms(database)
+    try:
+        # PASSIVE copies most of the log back without stopping writers; TRUNCATE then holds the write lock only to
+        # copy the last few pages and wait (briefly) for readers of the old log, so the next commit starts afresh.
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        conn.execute(f"PRAGMA busy_timeout = {LOG_RESTART_WAIT_MS}")
+        busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    except sqlite3.Error:
+        busy = 1  # a checkpoint is an optimisation: the commit before it stands
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {waited}")
+    return not busy
+
+
+# One open connection per worker thread, reused across requests: opening one costs four PRAGMAs, and
+# closing the last connection to a WAL database checkpoints it, which together took most of a webhook's time.
+_thread = threading.local()
+
+
+def _file_identity(path):
+    # A connection is reused only while its file is the same file with the same owner and permissions,
+    # in the same process: a restored, moved, replaced or chmod-ed database is reopened as it is now.
+    status = os.stat(path)
+    return (os.getpid(), status.st_dev, status.st_ino, status.st_mode, status.st_uid, status.st_gid)
+
+
+def _cached_connection(path, timeout):
+    cached = getattr(_thread, "db", None)
+    if cached is not None:
+        key, database = cached
+        try:
+            if key == (path, timeout, _file_identity(path)):
+                return database
+        except OSError:
+            pass
+        _thread.db = None
+        _close_quietly(database)
+    database = connect(path, timeout)
+    if path != ":memory:":
+        try:
+            _thread.db = ((path, timeout, _file_identity(path)), database)
+        except OSError:
+            pass  # not kept: closed at the end of the request
+    return database
+
+
+def _close_quietly(database):
+    try:
+        database.conn.close()
+    except sqlite3.Error:
+        pass
+
+
+def get_db():
+    """Return this request's database connection: the thread's open one while its file is unchanged."""
+    if "db" not in g:
+        g.db = _cached_connection(current_app.config["DATABASE"], current_app.config["DATABASE_TIMEOUT"])
+    return g.db
+
+
+def close_db(exception=None):
+    """End this request's use of its connection; keep it open for the thread's next request if it is clean."""
+    database = g.pop("db", None)
+    if database is None:
+        return
+    cached = getattr(_thread, "db", None)
+    if cached is not None and cached[1] is database:
+        if exception is None and not database.conn.in_transaction:
+            return
+        _thread.db = None
+    if database.conn.in_transaction:
+        try:
+            database.conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
+    _close_quietly(database)
+
+
+def begin_immediate(database):
+    """BEGIN IMMEDIATE, polling for the write lock every fraction of a millisecond until the busy timeout."""
+    # SQLite's own busy handler sleeps 1, 2, 5, 10, 15, 20, 25 ms between tries: with each webhook holding the
+    # lock for well under a millisecond, waiting workers slept through long stretches in which it was free.
+    conn = database.conn
+    waited = _busy_ms(database)
+    deadline, pause = time.monotonic() + waited / 1000, 0.0001
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                busy = (getattr(error, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_BUSY
+                if not busy or time.monotonic() >= deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.001)
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {waited}")
+
+
+@contextlib.contextmanager
+def transaction(database):
+    """Run a block in one write transaction, taking the write lock up front to avoid deadlocks."""
+    if database.conn.in_transaction:
+        yield database
+        return
+    begin_immediate(database)
+    try:
+        yield database
+    except BaseException:
+        if database.conn.in_transaction:
+            database.conn.execute("ROLLBACK")
+        raise
+    else:
+        database.conn.execute("COMMIT")
+        restart_log(database)
+
+
+class WriteNeeded(Exception):
+    """Work on a snapshot could not take the write lock (another worker wrote meanwhile): run it again under the lock."""
+
+
+class Snapshot:
+    """One deferred transaction: its reads share one snapshot, and its first write takes the write lock only if
+    nothing was written since that snapshot (otherwise WriteNeeded is raised)."""
+
+    # Webhooks work out their answer here and hold the single write lock only to store it: computed inside
+    # BEGIN IMMEDIATE, a worker preempted mid-step held every other worker up for the rest of its time slice.
+
+    def __init__(self, database):
+        self.database = database
+        self.conn = database.conn
+        self.changes = 0
+
+    def __enter__(self):
+        self.conn.execute("BEGIN")
+        self.changes = self.conn.total_changes
+        return self
+
+    @property
+    def writing(self):
+        """True once the block has written, and so holds the write lock on a snapshot that is still current."""
+        return self.conn.total_changes != self.changes
+
+    def commit(self):
+        """Commit what the block wrote."""
+        self.conn.execute("COMMIT")
+        restart_log(self.database)
+
+    def __exit__(self, kind, error, traceback):
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+        # SQLite does not wait for the lock when a read transaction asks to write: it answers SQLITE_BUSY
+        # (or SQLITE_BUSY_SNAPSHOT when another connection has written since the snapshot was taken).
+        if isinstance(error, sqlite3.OperationalError) and (getattr(error, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_BUSY:
+            raise WriteNeeded(str(error)) from error
+        return False
