@@ -32,7 +32,7 @@ def connect(path, timeout=5.0):
 # SQLite's own checkpoints never got the log back to its start under steady load: some worker was always reading
 # from it. The log grew without end (60 MB in 10 s), and past 1000 pages every commit ran a checkpoint with two
 # fsyncs. Now a commit that finds the log past LOG_LIMIT_BYTES checkpoints it and starts it again from the
-# beginning, waiting at most LOG_RESTART_WAIT_MS for readers, and at most every LOG_CHECK_SECONDS per thread.
+# beginning, waiting at most LOG_RESTART_WAIT_MS for readers; each connection looks every LOG_CHECK_SECONDS at most.
 LOG_LIMIT_BYTES = 4 * 1024 * 1024
 LOG_RESTART_WAIT_MS = 20
 LOG_CHECK_SECONDS = 0.2
@@ -48,9 +48,9 @@ def restart_log(database, force=False):
     """Checkpoint the write-ahead log and start it again from empty if it has grown past LOG_LIMIT_BYTES."""
     path = getattr(database, "log_path", None)
     now = time.monotonic()
-    if path is None or (not force and now < getattr(_thread, "next_log_check", 0.0)):
+    if path is None or (not force and now < getattr(database, "next_log_check", 0.0)):
         return False
-    _thread.next_log_check = now + LOG_CHECK_SECONDS
+    database.next_log_check = now + LOG_CHECK_SECONDS
     try:
         if not force and os.stat(path).st_size < LOG_LIMIT_BYTES:
             return False
