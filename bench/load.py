@@ -411,10 +411,13 @@ def report_targets(results):
         if name == "closed loop" and bare and bare.rate:
             # With pauses the callers set the rate, so a ratio means something only in the closed loop.
             ratio = ours.rate / bare.rate
-            rounds = [mine / theirs for mine, theirs in zip(ours.rates, bare.rates) if theirs]
-            print(f"target [closed loop]: throughput ratio (ours / bare) {ratio:.2f} >= 0.6 and zero errors:"
-                  f" {'met' if ratio >= 0.6 and not errors else 'NOT met'}"
-                  f" (each round: {', '.join(f'{value:.2f}' for value in rounds)})")
+            rounds = sorted(mine / theirs for mine, theirs in zip(ours.rates, bare.rates) if theirs)
+            # The shared machine's speed drifts within seconds; the median of paired rounds is what each app is
+            # worth under the same conditions, with one unlucky round weighing no more than one lucky one.
+            median = statistics.median(rounds)
+            print(f"target [closed loop]: throughput ratio (ours / bare), median of {len(rounds)} paired rounds,"
+                  f" {median:.2f} >= 0.6 and zero errors: {'met' if median >= 0.6 and not errors else 'NOT met'}"
+                  f" (rounds: {', '.join(f'{value:.2f}' for value in rounds)}; whole run {ratio:.2f})")
         if name == "paced":
             met = ours.p99 < 50 and not errors
             print(f"target [paced]: our p99 {ours.p99:.1f} ms < 50 ms and zero errors: {'met' if met else 'NOT met'}")
@@ -433,7 +436,7 @@ def main(argv=None):
     parser.add_argument("--think", type=float, default=0, help="milliseconds a caller waits between calls")
     parser.add_argument("--pause", type=float, default=None,
                         help="run one mode only, with this fixed pause in ms before each answer (0: closed loop)")
-    parser.add_argument("--rounds", type=int, default=3,
+    parser.add_argument("--rounds", type=int, default=5,
                         help="measure the two apps in this many alternating rounds per mode (default %(default)s)")
     parser.add_argument("--skip-bare", action="store_true", help="only measure our app")
     parser.add_argument("--nothing-lost", action="store_true", help="count accepted events against the database")

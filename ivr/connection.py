@@ -6,7 +6,7 @@ import threading
 import time
 
 import sqlite_utils
-from flask import current_app, g
+from flask import current_app, g, has_request_context
 
 
 def connect(path, timeout=5.0):
@@ -31,8 +31,8 @@ def connect(path, timeout=5.0):
 
 # SQLite's own checkpoints never got the log back to its start under steady load: some worker was always reading
 # from it. The log grew without end (60 MB in 10 s), and past 1000 pages every commit ran a checkpoint with two
-# fsyncs. Now a commit that finds the log past LOG_LIMIT_BYTES checkpoints it and starts it again from the
-# beginning, waiting at most LOG_RESTART_WAIT_MS for readers; each connection looks every LOG_CHECK_SECONDS at most.
+# fsyncs. Now a commit that finds the log past LOG_LIMIT_BYTES (looking at most every LOG_CHECK_SECONDS per
+# connection) checkpoints it and starts it again from empty; in a request, once the response has gone out.
 LOG_LIMIT_BYTES = 4 * 1024 * 1024
 LOG_RESTART_WAIT_MS = 20
 LOG_CHECK_SECONDS = 0.2
@@ -44,31 +44,68 @@ def _busy_ms(database):
     return waited if waited is not None else database.conn.execute("PRAGMA busy_timeout").fetchone()[0]
 
 
-def restart_log(database, force=False):
-    """Checkpoint the write-ahead log and start it again from empty if it has grown past LOG_LIMIT_BYTES."""
+def _polling(database, wait_ms, attempt):
+    """Call attempt() until it returns True, for at most wait_ms, with SQLite's busy handler off; True if it did."""
+    # SQLite's own busy handler sleeps 1, 2, 5, 10, 15, 20, 25 ms between tries: with each webhook holding the
+    # lock for well under a millisecond, waiting workers slept through long stretches in which it was free, and
+    # a checkpoint waiting for readers slept while holding the write lock.
+    conn = database.conn
+    deadline, pause = time.monotonic() + wait_ms / 1000, 0.0001
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        while not attempt():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(pause)
+            pause = min(pause * 2, 0.001)
+        return True
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {_busy_ms(database)}")
+
+
+def _is_busy(error):
+    return (getattr(error, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_BUSY
+
+
+def _log_due(database):
     path = getattr(database, "log_path", None)
     now = time.monotonic()
-    if path is None or (not force and now < getattr(database, "next_log_check", 0.0)):
+    if path is None or now < getattr(database, "next_log_check", 0.0):
         return False
     database.next_log_check = now + LOG_CHECK_SECONDS
     try:
-        if not force and os.stat(path).st_size < LOG_LIMIT_BYTES:
-            return False
+        return os.stat(path).st_size >= LOG_LIMIT_BYTES
     except OSError:
         return False
+
+
+def restart_log(database):
+    """Checkpoint the write-ahead log and start it again from empty; False if readers kept it (it is tried again)."""
     conn = database.conn
-    waited = _busy_ms(database)
     try:
-        # PASSIVE copies most of the log back without stopping writers; TRUNCATE then holds the write lock only to
-        # copy the last few pages and wait (briefly) for readers of the old log, so the next commit starts afresh.
+        # PASSIVE copies the log back without stopping writers; TRUNCATE then takes the write lock only to copy the
+        # last few pages, once no reader is left on the old log, so the next commit writes from its start.
         conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        conn.execute(f"PRAGMA busy_timeout = {LOG_RESTART_WAIT_MS}")
-        busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return _polling(database, LOG_RESTART_WAIT_MS,
+                        lambda: conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0)
     except sqlite3.Error:
-        busy = 1  # a checkpoint is an optimisation: the commit before it stands
-    finally:
-        conn.execute(f"PRAGMA busy_timeout = {waited}")
-    return not busy
+        return False  # a checkpoint is an optimisation: the commits before it stand
+
+
+def _committed(database):
+    if not _log_due(database):
+        return
+    if has_request_context():
+        g.log_to_restart = database  # after the response: see _restart_after_response
+    else:
+        restart_log(database)
+
+
+def _restart_after_response(response):
+    database = g.pop("log_to_restart", None)
+    if database is not None:
+        response.call_on_close(lambda: restart_log(database))
+    return response
 
 
 # One open connection per worker thread, reused across requests: opening one costs four PRAGMAs, and
@@ -136,26 +173,20 @@ def close_db(exception=None):
 
 
 def begin_immediate(database):
-    """BEGIN IMMEDIATE, polling for the write lock every fraction of a millisecond until the busy timeout."""
-    # SQLite's own busy handler sleeps 1, 2, 5, 10, 15, 20, 25 ms between tries: with each webhook holding the
-    # lock for well under a millisecond, waiting workers slept through long stretches in which it was free.
+    """BEGIN IMMEDIATE, trying for the write lock every fraction of a millisecond until the busy timeout."""
     conn = database.conn
-    waited = _busy_ms(database)
-    deadline, pause = time.monotonic() + waited / 1000, 0.0001
-    conn.execute("PRAGMA busy_timeout = 0")
-    try:
-        while True:
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as error:
-                busy = (getattr(error, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_BUSY
-                if not busy or time.monotonic() >= deadline:
-                    raise
-            time.sleep(pause)
-            pause = min(pause * 2, 0.001)
-    finally:
-        conn.execute(f"PRAGMA busy_timeout = {waited}")
+
+    def attempt():
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return True
+        except sqlite3.OperationalError as error:
+            if _is_busy(error):
+                return False
+            raise
+
+    if not _polling(database, _busy_ms(database), attempt):
+        raise sqlite3.OperationalError("database is locked")
 
 
 @contextlib.contextmanager
@@ -173,7 +204,7 @@ def transaction(database):
         raise
     else:
         database.conn.execute("COMMIT")
-        restart_log(database)
+        _committed(database)
 
 
 class WriteNeeded(Exception):
@@ -205,13 +236,19 @@ class Snapshot:
     def commit(self):
         """Commit what the block wrote."""
         self.conn.execute("COMMIT")
-        restart_log(self.database)
+        _committed(self.database)
 
     def __exit__(self, kind, error, traceback):
         if self.conn.in_transaction:
             self.conn.execute("ROLLBACK")
         # SQLite does not wait for the lock when a read transaction asks to write: it answers SQLITE_BUSY
         # (or SQLITE_BUSY_SNAPSHOT when another connection has written since the snapshot was taken).
-        if isinstance(error, sqlite3.OperationalError) and (getattr(error, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_BUSY:
+        if isinstance(error, sqlite3.OperationalError) and _is_busy(error):
             raise WriteNeeded(str(error)) from error
         return False
+
+
+def init_app(app):
+    """Close (or keep) connections after each request, and restart a grown log once a response has gone out."""
+    app.after_request(_restart_after_response)
+    app.teardown_appcontext(close_db)

@@ -5,9 +5,9 @@ import sqlite3
 
 import sqlite_utils
 
-from . import clock
+from . import clock, connection
 from .connection import (  # noqa: F401 - the verbs every module reaches through db
-    Snapshot, WriteNeeded, begin_immediate, close_db, connect, get_db, restart_log, transaction,
+    Snapshot, WriteNeeded, begin_immediate, connect, get_db, restart_log, transaction,
 )
 from .schema import MIGRATIONS
 
@@ -60,8 +60,8 @@ def check(database):
 
 
 def init_app(app):
-    """Close connections after each request."""
-    app.teardown_appcontext(close_db)
+    """Close connections after each request, and keep the write-ahead log short."""
+    connection.init_app(app)
 
 
 # -- the call log ---------------------------------------------------------------------------
