@@ -158,9 +158,9 @@ class Answer:
 def _deliver(prepare):
     """Answer a webhook once per Twilio delivery: `prepare(database, sid)` gives an Answer; apologise on failure.
 
-    The answer is worked out on a read snapshot and stored in a short write transaction. Work that writes as it
-    goes (a code attempt, a report) stores everything with that write; if another worker wrote first, or the
-    call changed meanwhile, the work runs again under the lock.
+    The answer is worked out on a read snapshot and stored by upgrading that snapshot to a write transaction,
+    which SQLite allows only while nothing else has been written since. Otherwise it is stored under the write
+    lock: as it was if the call's row is unchanged, or worked out again if not (or if the work itself wrote).
     """
     sid = _call_sid()
     language = None
@@ -176,13 +176,12 @@ def _deliver(prepare):
                 stored = db.find_delivery(database, token) if token else None
                 if stored:
                     return twiml(stored[1], stored[0])
-                answer = prepare(database, sid)
-                if snapshot.writing:
-                    _store(database, answer, token, sid)
-                    snapshot.commit()
-                    return twiml(answer.body)
+                answer = prepare(database, sid)  # WriteNeeded here: it wrote, and the snapshot was stale
+                _store(database, answer, token, sid)  # WriteNeeded here: the answer still stands if current
+                snapshot.commit()
+                return twiml(answer.body)
         except db.WriteNeeded:
-            answer = None
+            pass
         with db.transaction(database):
             if answer is None or not answer.still_current(database):
                 answer = prepare(database, sid)

@@ -442,6 +442,27 @@ def test_a_call_changed_meanwhile_is_worked_out_again_under_the_lock(app, monkey
     assert inputs[0]["n"] == 1
 
 
+def test_an_answer_outdated_only_by_other_calls_is_stored_as_it_was(app, monkeypatch):
+    # Another worker answered another call while this step was worked out: this call's answer still stands, so
+    # it is stored under the lock without being worked out again.
+    caller = CallHelper(app)
+    caller.start()
+    caller.press("2")
+    other = CallHelper(app)
+
+    def another_call_starts(context):
+        thread = threading.Thread(target=other.start)
+        thread.start()
+        thread.join(timeout=30)
+        assert other.turn is not None
+
+    watched = _watch_resume(monkeypatch, another_call_starts)
+    assert "第二段" in caller.press("1").text
+    assert watched == ["guide_how"]
+    assert state_of(app, caller.sid)[0] == "guide_before"
+    assert rows(app, "SELECT count(*) AS n FROM calls")[0]["n"] == 2
+
+
 @pytest.mark.parametrize("another_worker_wrote, runs", [(False, 1), (True, 2)])
 def test_a_step_that_writes_as_it_goes_is_stored_once(app, verification, monkeypatch, another_worker_wrote, runs):
     # Checking a code records the attempt (for the brute-force lock) before it can say the verdict. On a current
