@@ -149,9 +149,11 @@ def _close_quietly(database):
 
 def get_db():
     """Return this request's database connection: the thread's open one while its file is unchanged."""
-    if "db" not in g:
-        g.db = _cached_connection(current_app.config["DATABASE"], current_app.config["DATABASE_TIMEOUT"])
-    return g.db
+    database = g.get("db")
+    if database is None:
+        config = current_app.config
+        database = g.db = _cached_connection(config["DATABASE"], config["DATABASE_TIMEOUT"])
+    return database
 
 
 def close_db(exception=None):

@@ -65,9 +65,15 @@ class CallContext:
         """The caller's number as a Caller (withheld IDs recognised)."""
         return parse_caller(self.call.get("from_raw") or self.call.get("from_number"))
 
+    # One webhook is one moment for the call log: its events share a time (their ids keep their order).
+    @functools.cached_property
+    def stamp(self):
+        """The time of this webhook, as stored."""
+        return clock.stamp()
+
     def log(self, kind, **fields):
         """Queue an event for the call log; it is written with the rest of this webhook's changes."""
-        self.events.append(dict(kind=kind, at=clock.stamp(), node=fields.pop("node", self.state.get("node")), **fields))
+        self.events.append(dict(kind=kind, at=self.stamp, node=fields.pop("node", self.state.get("node")), **fields))
 
     def set(self, **fields):
         """Change columns of the call row (verdict, merchant_id, ...) when this webhook commits."""

@@ -66,7 +66,7 @@ def _translated(context, message, **values):
 
 def _verdict(context, verdict, **detail):
     merchant_id = context.vars.get("merchant_id")
-    context.set(verdict=verdict, verdict_at=clock.stamp(), merchant_id=merchant_id)
+    context.set(verdict=verdict, verdict_at=context.stamp, merchant_id=merchant_id)
     context.vars["verdict"] = verdict
     context.log("verdict", text=verdict, detail=dict(detail, merchant_id=merchant_id))
     return verdict

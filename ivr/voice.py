@@ -27,11 +27,12 @@ def public_url():
     """Return the URL Twilio requested, as it signed it (honouring IVR_PUBLIC_URL and ProxyFix)."""
     # Twilio signs the URL exactly as it requested it; request.url is an IRI that decodes escapes
     # such as %2C or %C3%A9 in the query string, so the raw query string is used instead.
-    query = "?" + request.query_string.decode("latin-1") if request.query_string else ""
+    this = request._get_current_object()  # one context lookup instead of one per attribute
+    query = "?" + this.query_string.decode("latin-1") if this.query_string else ""
     base = current_app.config.get("PUBLIC_URL")
     if base:
-        return base.rstrip("/") + request.path + query
-    return request.root_url.rstrip("/") + urllib.parse.quote(request.path) + query
+        return base.rstrip("/") + this.path + query
+    return this.root_url.rstrip("/") + urllib.parse.quote(this.path) + query
 
 
 class SignedParameters(dict):
@@ -56,10 +57,12 @@ def signed_by_twilio(view):
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        if not current_app.config["SKIP_SIGNATURE"]:
-            token = current_app.config.get("TWILIO_AUTH_TOKEN")
-            signature = request.headers.get("X-Twilio-Signature", "")
-            algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
+        config = current_app.config
+        if not config["SKIP_SIGNATURE"]:
+            token = config.get("TWILIO_AUTH_TOKEN")
+            headers = request.headers
+            signature = headers.get("X-Twilio-Signature", "")
+            algorithm = get_signature_algorithm(headers.get(SIGNATURE_SETTINGS_HEADER))
             if not token:
                 log.warning("voice: TWILIO_AUTH_TOKEN is not set, so %s was refused with 403", request.path)
                 abort(403)
@@ -72,7 +75,7 @@ def signed_by_twilio(view):
                 valid = validator.validate(url, params, signature, algorithm=algorithm)
             # The decoded form earlier versions checked against; built only when the exact URL fails,
             # since request.url re-decodes the whole URL on every webhook.
-            if not valid and not current_app.config.get("PUBLIC_URL") and request.url != url:
+            if not valid and not config.get("PUBLIC_URL") and request.url != url:
                 valid = validator.validate(request.url, params, signature, algorithm=algorithm)
             if not valid:
                 log.warning("voice: bad Twilio signature on %s", request.path)
@@ -130,7 +133,7 @@ def step_url(node, **flags):
 
 
 def _settings():
-    app = current_app
+    app = current_app._get_current_object()
     return engine.Settings(
         voices=app.config["VOICES"],
         numbers={"agent": app.config.get("AGENT_NUMBER")},
@@ -248,7 +251,8 @@ def _planned_call(database, sid):
 
 def _context(database, call):
     return engine.CallContext(
-        flow=current_app.extensions["ivr"]["flow"], settings=_settings(), database=database, call=call, form=request.form
+        flow=current_app.extensions["ivr"]["flow"], settings=_settings(), database=database, call=call,
+        form=request.form,
     )
 
 
