@@ -7,9 +7,11 @@
 Every request is a signed Twilio-style form post that follows the TwiML it got back (ivr.simulator.Call),
 over a lean keep-alive http.client transport. Only 127.0.0.1 is ever targeted.
 
-Two modes, each run the same way against both apps:
+Both servers run side by side. Two modes, each run the same way against both apps:
 - closed loop (saturation): every caller answers the moment a webhook returns. The driver shares the CPUs,
-  so latency is about callers / throughput (Little's law); this mode measures throughput and the ratio.
+  so latency is about callers / throughput (Little's law); this mode measures throughput and the ratio,
+  in --rounds alternating rounds (ours, bare, ours, ...) so that the shared machine's drifting speed weighs
+  on both alike; the target is judged on the median of the paired rounds' ratios.
 - paced (realistic): every caller listens before each answer for a random PACED_PAUSE_MS (uniform), as a
   person hears a prompt before pressing a key, and calls start spread over the first pause. Real prompts
   take longer to hear (3-10 s), so this is more load than 32 real callers make. Latency targets apply here.
