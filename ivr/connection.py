@@ -82,6 +82,7 @@ def _log_due(database):
 def restart_log(database):
     """Checkpoint the write-ahead log and start it again from empty; False if readers kept it (it is tried again)."""
     conn = database.conn
+    database.restart_asked = False
     try:
         # PASSIVE copies the log back without stopping writers; TRUNCATE then takes the write lock only to copy the
         # last few pages, once no reader is left on the old log, so the next commit writes from its start.
@@ -95,8 +96,11 @@ def restart_log(database):
 def _committed(database):
     if not _log_due(database):
         return
-    if has_request_context():
-        g.log_to_restart = database  # after the response: see _restart_after_response
+    # After the response (see _restart_after_response); at once outside a request, or if a restart asked for
+    # earlier never ran (a WSGI server that does not close responses).
+    if has_request_context() and not getattr(database, "restart_asked", False):
+        database.restart_asked = True
+        g.log_to_restart = database
     else:
         restart_log(database)
 

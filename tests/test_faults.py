@@ -500,3 +500,27 @@ def rows_at_write(path, sql, params=()):
             connection.execute(sql, params)
     finally:
         connection.close()
+
+
+def test_a_grown_log_is_restarted_after_the_response(app, monkeypatch):
+    # Calls keep the write-ahead log short: once past its limit, it is checkpointed and started again after the
+    # webhook's answer has gone out; if that never happens (a server that does not close responses), at once
+    # on the next commit.
+    from ivr import connection, db
+
+    monkeypatch.setattr(connection, "LOG_LIMIT_BYTES", 32 * 1024)
+    monkeypatch.setattr(connection, "LOG_CHECK_SECONDS", 0)
+    log = app.config["DATABASE"] + "-wal"
+    for _ in range(4):
+        caller = CallHelper(app)
+        caller.start()
+        caller.press("2")
+        assert "第二段" in caller.press("1").text
+    assert os.path.getsize(log) < 32 * 1024 + 16 * 4096
+    with app.test_request_context():
+        database = db.get_db()
+        for number in range(20):
+            with db.transaction(database):
+                db.record_event(database, caller.sid, "note", text="x" * 3000 + str(number))
+        assert os.path.getsize(log) < 32 * 1024 + 16 * 4096
+    assert len(rows(app, "SELECT id FROM events WHERE kind = 'note'")) == 20
