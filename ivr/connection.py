@@ -15,7 +15,7 @@ def connect(path, timeout=5.0):
         directory = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(directory):
             raise sqlite3.OperationalError(f"database folder {directory} does not exist")
-    # Autocommit at the driver level: transactions are opened explicitly with BEGIN IMMEDIATE.
+    # Autocommit at the driver level: transactions are opened explicitly (BEGIN IMMEDIATE, or a Snapshot's BEGIN).
     conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
     conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
     conn.execute("PRAGMA foreign_keys = ON")
@@ -227,17 +227,10 @@ class Snapshot:
     def __init__(self, database):
         self.database = database
         self.conn = database.conn
-        self.changes = 0
 
     def __enter__(self):
         self.conn.execute("BEGIN")
-        self.changes = self.conn.total_changes
         return self
-
-    @property
-    def writing(self):
-        """True once the block has written, and so holds the write lock on a snapshot that is still current."""
-        return self.conn.total_changes != self.changes
 
     def commit(self):
         """Commit what the block wrote."""

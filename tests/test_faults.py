@@ -400,6 +400,19 @@ def _watch_resume(monkeypatch, during=None):
     return calls
 
 
+def _another_call_starts(app):
+    """A hook in which another worker (here a thread, with its own connection) answers a new call."""
+    other = CallHelper(app)
+
+    def hook(context):
+        thread = threading.Thread(target=other.start)
+        thread.start()
+        thread.join(timeout=30)
+        assert other.turn is not None
+
+    return hook
+
+
 def test_a_step_is_worked_out_without_holding_the_write_lock(app, monkeypatch):
     # Other workers can store their callers' answers while this one works out its caller's next prompt.
     caller = CallHelper(app)
@@ -448,15 +461,7 @@ def test_an_answer_outdated_only_by_other_calls_is_stored_as_it_was(app, monkeyp
     caller = CallHelper(app)
     caller.start()
     caller.press("2")
-    other = CallHelper(app)
-
-    def another_call_starts(context):
-        thread = threading.Thread(target=other.start)
-        thread.start()
-        thread.join(timeout=30)
-        assert other.turn is not None
-
-    watched = _watch_resume(monkeypatch, another_call_starts)
+    watched = _watch_resume(monkeypatch, _another_call_starts(app))
     assert "第二段" in caller.press("1").text
     assert watched == ["guide_how"]
     assert state_of(app, caller.sid)[0] == "guide_before"
@@ -473,16 +478,7 @@ def test_a_step_that_writes_as_it_goes_is_stored_once(app, verification, monkeyp
     caller.start(from_=verification.phone)
     caller.press("1")
     caller.press("1")
-    other = CallHelper(app)
-
-    def another_call_starts(context):
-        # Another worker (here a thread, with its own connection) answers a new call meanwhile.
-        thread = threading.Thread(target=other.start)
-        thread.start()
-        thread.join(timeout=30)
-        assert other.turn is not None
-
-    watched = _watch_resume(monkeypatch, another_call_starts if another_worker_wrote else None)
+    watched = _watch_resume(monkeypatch, _another_call_starts(app) if another_worker_wrote else None)
     assert "核实通过" in caller.press(created["reference_code"] + "#").text
     assert len(watched) == runs
     assert rows(app, "SELECT verdict FROM calls WHERE sid = ?", [caller.sid])[0]["verdict"] == "genuine"
