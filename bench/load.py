@@ -229,7 +229,8 @@ class Totals:
     def __init__(self):
         self.stats = Stats()
         self.elapsed = self.server_cpu = self.driver_cpu = 0.0
-        self.rates = []
+        self.rates = []  # each round's requests per second
+        self.rate = self.p99 = None  # over all rounds, once summary() has printed them
 
     def add(self, stats, elapsed, server_cpu, driver_cpu):
         """Add one round's figures."""

@@ -7,7 +7,7 @@ import sqlite_utils
 
 from . import clock, connection
 from .connection import (  # noqa: F401 - the verbs every module reaches through db
-    Snapshot, WriteNeeded, begin_immediate, connect, get_db, restart_log, transaction,
+    Snapshot, WriteNeeded, connect, get_db, transaction,
 )
 from .schema import MIGRATIONS
 
@@ -106,7 +106,7 @@ def call_version(database, sid):
 
 
 def planned_call(database, sid, caller, to_number, language):
-    """Return the row start_call would create for a new call, without writing it."""
+    """Return the row a new call starts with, without writing it (insert_call stores it)."""
     stamp = clock.stamp()
     columns = [column[0] for column in database.execute("SELECT * FROM calls WHERE 0").description]
     call = dict.fromkeys(columns)
@@ -124,12 +124,6 @@ def insert_call(database, call):
         [call[name] for name in ("sid", "from_number", "from_raw", "caller_withheld", "to_number", "language",
                                  "started_at", "status", "updated_at")],
     )
-
-
-def start_call(database, sid, caller, to_number, language):
-    """Create the call's row on its first webhook; a call already started is left as it is."""
-    insert_call(database, planned_call(database, sid, caller, to_number, language))
-    return get_call(database, sid)
 
 
 def save_call(database, sid, state, **fields):
