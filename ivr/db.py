@@ -129,12 +129,17 @@ def insert_call(database, call):
 def save_call(database, sid, state, **fields):
     """Store a call's flow state and any changed columns (node, language, verdict, merchant_id)."""
     fields = {key: _stored(value) for key, value in fields.items() if value is not None}
-    fields["state"] = json.dumps(state, ensure_ascii=False)
+    fields["state"] = _STATE_JSON.encode(state)
     fields["updated_at"] = clock.stamp()
     assignments = ", ".join(f"{_column(key)} = ?" for key in fields)
     cursor = database.execute(f"UPDATE calls SET {assignments} WHERE sid = ?", [*fields.values(), sid])
     if cursor.rowcount == 0:
         raise sqlite_utils.db.NotFoundError(sid)
+
+
+# json.dumps with any option builds a new encoder each time; these are the same encoders, built once.
+_STATE_JSON = json.JSONEncoder(ensure_ascii=False)
+_VALUE_JSON = json.JSONEncoder(ensure_ascii=False, default=repr)  # as sqlite-utils stored values
 
 
 def _column(name):
@@ -146,7 +151,7 @@ def _column(name):
 def _stored(value):
     # As sqlite-utils stored values: containers as JSON text.
     if isinstance(value, (dict, list, tuple)):
-        return json.dumps(value, default=repr, ensure_ascii=False)
+        return _VALUE_JSON.encode(value)
     return value
 
 
@@ -163,7 +168,7 @@ def record_events(database, sid, events):
             raise ValueError(f"events have no field {', '.join(sorted(unknown))}")
         detail = event.get("detail")
         if isinstance(detail, (dict, list, tuple)):
-            detail = json.dumps(detail, default=repr, ensure_ascii=False)
+            detail = _VALUE_JSON.encode(detail)
         rows.append((sid, event.get("at") or clock.stamp(), event.get("node"), event["kind"], event.get("text"),
                      event.get("digits"), event.get("speech"), event.get("confidence"), detail))
     if rows:

@@ -159,6 +159,27 @@ def test_public_url_setting_rebuilds_the_signed_url(tmp_path):
         assert client.post(path, data=body, headers=headers, base_url="http://10.0.0.5:8000").status_code == 403
 
 
+def test_each_request_is_checked_against_its_own_host_and_root(tmp_path):
+    # One worker serves every host and script root it is reached by: each request's signature must be
+    # checked against the URL that request came in on, however many others came before it.
+    client = _behind_proxy(tmp_path)
+    body = params()
+    # As a WSGI server sees them: one server address, and the Host header, scheme and script root varying.
+    arrivals = {
+        "http://a.example": {},
+        "http://b.example:8080": {"HTTP_HOST": "b.example:8080"},
+        "https://a.example": {"wsgi.url_scheme": "https"},
+        "http://a.example/hotline": {"SCRIPT_NAME": "/hotline"},
+    }
+    for _ in range(2):
+        for base, environ in arrivals.items():
+            for signed_for in arrivals:
+                headers = {"X-Twilio-Signature": sign(signed_for + "/voice/incoming", body)}
+                response = client.post("/voice/incoming", data=body, headers=headers, base_url="http://10.0.0.5:8000",
+                                       environ_overrides={"HTTP_HOST": "a.example", **environ})
+                assert (response.status_code == 200) == (signed_for == base), (base, signed_for)
+
+
 def test_unset_token_refuses_everything(tmp_path):
     client = _behind_proxy(tmp_path, TWILIO_AUTH_TOKEN=None)
     body = params()

@@ -450,6 +450,28 @@ def test_step_urls_and_twiml_match_flask_and_twilio(app):
     assert twiml_document(response) == str(response)
 
 
+@pytest.mark.parametrize("value", [1, True, 1.0, "1", "true", None])
+def test_kept_twiml_documents_are_told_apart_by_every_value_and_type(value):
+    # Documents are kept by content: equal keys such as 1, 1.0 and True serialise differently and must not mix.
+    from twilio.twiml.voice_response import Gather, VoiceResponse
+
+    from ivr.voice import twiml_document
+
+    def built(digits, words="请按一"):
+        response = VoiceResponse()
+        gather = Gather(action="/voice/step?node=menu", num_digits=digits, timeout=6)
+        gather.say(words, language="cmn-CN")
+        response.append(gather)
+        return response
+
+    for digits in (1, True, 1.0, "1", "true", None, value):  # every other kind already kept when this one comes
+        assert twiml_document(built(digits)) == str(built(digits))
+    assert twiml_document(built(value, "请按二")) == str(built(value, "请按二"))
+    unhashable = VoiceResponse()
+    unhashable.append(Gather(action="/x", timeout=6)).value = {"a": value}  # serialised as JSON, never kept
+    assert twiml_document(unhashable) == str(unhashable)
+
+
 def test_voice_requests_neither_load_nor_set_a_session_cookie(app, call, client):
     # Webhooks skip the dashboard's signed-cookie session: no cookie is read, none is set, no Vary: Cookie.
     turn = call.start()
