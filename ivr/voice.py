@@ -165,12 +165,22 @@ def _call_sid():
     return sid if CALL_SID.match(sid) else None
 
 
+STEP_QUERIES_KEPT = 4096
+_step_queries = {}
+
+
 def step_url(node, **flags):
     """Return the relative URL of the step that takes the caller's answer at `node`, as url_for would."""
     # A webhook renders a few step URLs (Gather, Record, Dial, Redirect); url_for runs Werkzeug's URL builder
-    # for each, while only the script root (SCRIPT_NAME, ProxyFix's prefix) can differ between requests.
-    pairs = [("node", node), *((name, value) for name, value in flags.items() if value is not None)]
-    query = urllib.parse.urlencode(pairs, safe=URL_SAFE)
+    # for each, while only the script root (SCRIPT_NAME, ProxyFix's prefix) can differ between requests. The
+    # query depends only on the node and flags, of which a flow has a few dozen: each is encoded once.
+    key = (node, *flags.items())
+    query = _step_queries.get(key)
+    if query is None:
+        pairs = [("node", node), *((name, value) for name, value in flags.items() if value is not None)]
+        query = urllib.parse.urlencode(pairs, safe=URL_SAFE)
+        if len(_step_queries) < STEP_QUERIES_KEPT:
+            _step_queries[key] = query
     return f"{request.script_root}{bp.url_prefix}{STEP_RULE}?{query}"
 
 

@@ -33,3 +33,16 @@ def test_concurrent_callers_lose_nothing(tmp_path):
         assert after[what] - before[what] == stats.accepted[what], what
     assert "database is locked" not in log.read_text(errors="replace")
     assert all(not name.endswith("(broken)") for name in stats.journeys), dict(stats.journeys)
+
+
+def test_instruction_count_runs_the_journeys_with_only_the_server_inside_the_counted_call(monkeypatch):
+    # bench/count_instructions.py counts what runs inside operator.call: every webhook, nothing else.
+    from bench import count_instructions
+
+    counted = []
+    real_call = count_instructions.operator.call
+    monkeypatch.setattr(count_instructions, "COUNTED", [])
+    monkeypatch.setattr(count_instructions.operator, "call", lambda function, *args: counted.append(1) or real_call(function, *args))
+    webhooks = count_instructions.run_journeys(6, [])
+    assert webhooks >= 6 * 3 and len(counted) == webhooks  # 12 warm-up calls before were not counted
+    assert load.KeepAliveTransport.__module__ == "bench.load"  # the real transport is back for other tests
