@@ -2,7 +2,8 @@
 import xml.etree.ElementTree as ElementTree
 
 import pytest
-from twilio.request_validator import HMAC_SHA256
+from twilio.request_validator import HMAC_SHA256, RequestValidator
+from werkzeug.datastructures import MultiDict
 
 from conftest import AGENT, TOKEN, rows, sign
 from ivr import create_app
@@ -61,6 +62,17 @@ def test_tampered_parameter_is_refused(voice_post, app):
         response = voice_post("/voice/step?node=welcome", extra, headers={"X-Twilio-Signature": signature})
         assert response.status_code == 403
     assert calls_logged(app) == 0
+
+
+def test_every_value_of_a_repeated_parameter_is_signed(voice_post):
+    # Twilio signs each value of a repeated parameter, sorted: all of them must reach the check, in any order.
+    body = list(params(Digits="1").items()) + [("Digits", "3"), ("Digits", "2")]
+    signature = RequestValidator(TOKEN).compute_signature("http://localhost/voice/step?node=welcome", MultiDict(body))
+    for order in (body, body[::-1]):
+        response = voice_post("/voice/step?node=welcome", order, headers={"X-Twilio-Signature": signature})
+        assert is_twiml(response)
+    dropped = body[:-1]  # one of the values missing is a different request
+    assert voice_post("/voice/step?node=welcome", dropped, headers={"X-Twilio-Signature": signature}).status_code == 403
 
 
 def test_tampered_query_string_is_refused(voice_post):
