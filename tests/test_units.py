@@ -164,3 +164,19 @@ def test_begin_immediate_waits_for_a_lock_held_briefly(tmp_path):
     holder.close()
     short.conn.close()
     database.conn.close()
+
+
+def test_a_serving_app_sets_what_it_loaded_apart_from_the_garbage_collector(tmp_path):
+    # A worker's modules, flows and phone metadata live as long as it does; tests keep collecting as usual.
+    import gc
+
+    from ivr import create_app
+
+    gc.unfreeze()
+    create_app({"TESTING": True, "DATABASE": str(tmp_path / "t.db")})
+    assert gc.get_freeze_count() == 0
+    try:
+        create_app({"DATABASE": str(tmp_path / "s.db")})
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
