@@ -1,19 +1,19 @@
-"""Twilio Voice webhooks: signature checks, idempotent delivery, and TwiML for every outcome."""
-import functools
+"""Twilio Voice webhooks: idempotent delivery, and TwiML for every outcome (signatures: ivr/signature.py)."""
 import logging
 import re
 import sqlite3
 import urllib.parse
 import xml.etree.ElementTree as ElementTree
 
-from flask import Blueprint, abort, current_app, request
-from twilio.request_validator import SIGNATURE_SETTINGS_HEADER, RequestValidator, compare, get_signature_algorithm
+from flask import Blueprint, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
 from . import db, engine
 from .engine import SAY_LANGUAGES
+from .kept import Kept
 from .phone import parse_caller
+from .signature import signed_by_twilio
 
 bp = Blueprint("voice", __name__, url_prefix="/voice")
 log = logging.getLogger(__name__)
@@ -23,95 +23,14 @@ MAX_SECONDS = 7 * 24 * 3600
 STEP_RULE = "/step"
 
 
-def public_url():
-    """Return the URL Twilio requested, as it signed it (honouring IVR_PUBLIC_URL and ProxyFix)."""
-    # Twilio signs the URL exactly as it requested it; request.url is an IRI that decodes escapes
-    # such as %2C or %C3%A9 in the query string, so the raw query string is used instead.
-    this = request._get_current_object()  # one context lookup instead of one per attribute
-    query = "?" + this.query_string.decode("latin-1") if this.query_string else ""
-    base = current_app.config.get("PUBLIC_URL")
-    if base:
-        return base.rstrip("/") + this.path + query
-    return _root_url(this) + urllib.parse.quote(this.path) + query
-
-
-# Werkzeug works out a request's root URL (host checks, IRI conversion) afresh for every request, though it
-# depends only on the scheme, Host header, server address and script root: known ones are kept. Bounded.
-ROOTS_KEPT = 256
-_roots = {}
-
-
-def _root_url(this):
-    key = (this.scheme, this.environ.get("HTTP_HOST"), this.server, this.root_path, this.trusted_hosts and tuple(this.trusted_hosts))
-    root = _roots.get(key)
-    if root is None:
-        root = this.root_url.rstrip("/")
-        if len(_roots) >= ROOTS_KEPT:
-            _roots.clear()
-        _roots[key] = root
-    return root
-
-
-class SignedParameters(dict):
-    """The posted form as {name: [values]}, with the getall() that RequestValidator looks for first."""
-
-    # RequestValidator tries getall(), then getlist(): on Werkzeug's MultiDict every field of every signature
-    # (two per validation, with and without the port) raised and caught an AttributeError first. Built from
-    # the MultiDict's own {name: [values]} storage (dict.items), without copying each list.
-    getall = dict.__getitem__
-
-
-def _signed_as_requested(validator, url, params, signature, algorithm):
-    # Twilio signs the URL exactly as it requested it, which is one of the two URLs validate() signs (with and
-    # without the default port): checking that one first halves the HMAC work on every genuine webhook.
-    try:
-        return compare(validator.compute_signature(url, params, algorithm), signature)
-    except ValueError:  # an algorithm this twilio does not know: validate() refuses it and says so
-        return False
-
-
-def signed_by_twilio(view):
-    """Reject with 403 any request that does not carry a valid X-Twilio-Signature."""
-
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        config = current_app.config
-        if not config["SKIP_SIGNATURE"]:
-            token = config.get("TWILIO_AUTH_TOKEN")
-            headers = request.headers
-            signature = headers.get("X-Twilio-Signature", "")
-            algorithm = get_signature_algorithm(headers.get(SIGNATURE_SETTINGS_HEADER))
-            if not token:
-                log.warning("voice: TWILIO_AUTH_TOKEN is not set, so %s was refused with 403", request.path)
-                abort(403)
-            if not signature:
-                abort(403)
-            validator = RequestValidator(token)
-            url, params = public_url(), SignedParameters(dict.items(request.form))
-            valid = _signed_as_requested(validator, url, params, signature, algorithm)
-            if not valid:  # with and without the default port, as twilio's validate() checks
-                valid = validator.validate(url, params, signature, algorithm=algorithm)
-            # The decoded form earlier versions checked against; built only when the exact URL fails,
-            # since request.url re-decodes the whole URL on every webhook.
-            if not valid and not config.get("PUBLIC_URL") and request.url != url:
-                valid = validator.validate(request.url, params, signature, algorithm=algorithm)
-            if not valid:
-                log.warning("voice: bad Twilio signature on %s", request.path)
-                abort(403)
-        return view(*args, **kwargs)
-
-    return wrapper
-
-
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 # urlencode's safe characters as Werkzeug's url_for uses them, so step URLs are the same text as before.
 URL_SAFE = "!$'()*,/:;?@"
 
 
 # Callers at the same step hear the same TwiML: documents are kept by their content (verbs, attributes, text),
-# since ElementTree's pure-Python serialiser took a tenth of a webhook's time. Bounded: cleared when full.
-DOCUMENTS_KEPT = 2048
-_documents = {}
+# since ElementTree's pure-Python serialiser took a tenth of a webhook's time.
+_documents = Kept(2048)
 
 
 def _content(verb):
@@ -133,11 +52,7 @@ def twiml_document(response):
     # str(response) serialises to UTF-8 bytes through a codec writer and decodes them again;
     # serialising straight to text is a third faster and gives the same document.
     document = XML_DECLARATION + ElementTree.tostring(response.xml(), encoding="unicode")
-    if key is not None:
-        if len(_documents) >= DOCUMENTS_KEPT:
-            _documents.clear()
-        _documents[key] = document
-    return document
+    return document if key is None else _documents.keep(key, document)
 
 
 def twiml(response, status=200):
@@ -166,8 +81,7 @@ def _call_sid():
     return sid if CALL_SID.match(sid) else None
 
 
-STEP_QUERIES_KEPT = 4096
-_step_queries = {}
+_step_queries = Kept(4096)
 
 
 def step_url(node, **flags):
@@ -179,9 +93,7 @@ def step_url(node, **flags):
     query = _step_queries.get(key)
     if query is None:
         pairs = [("node", node), *((name, value) for name, value in flags.items() if value is not None)]
-        query = urllib.parse.urlencode(pairs, safe=URL_SAFE)
-        if len(_step_queries) < STEP_QUERIES_KEPT:
-            _step_queries[key] = query
+        query = _step_queries.keep(key, urllib.parse.urlencode(pairs, safe=URL_SAFE))
     return f"{request.script_root}{bp.url_prefix}{STEP_RULE}?{query}"
 
 
