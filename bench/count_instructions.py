@@ -17,7 +17,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -48,30 +47,18 @@ def _wrap_section(spec):
 def run_journeys(calls, sections):
     """Place `calls` whole calls in-process after a warm-up, counting only the server side; return webhooks."""
     from bench import load
-    from bench.profile_webhooks import ServerSide, TimedFlaskTransport, run_calls
-    from ivr import connection, create_app, demo
+    from bench.profile_webhooks import journeys_in_process, run_calls
 
     for spec in sections:
         _wrap_section(spec)
-    with tempfile.TemporaryDirectory(prefix="hotline-count-") as folder:
-        app = create_app({"DATABASE": os.path.join(folder, "hotline.db"), "TWILIO_AUTH_TOKEN": "profile-token",
-                          "AGENT_NUMBER": load.AGENT, "BUSINESS_HOURS": "24/7", "SECRET_KEY": "x"})
-        demo.load(app)
-        app.config["LOCK_ATTEMPTS"] = 10**6
-        server = ServerSide(app.wsgi_app)
-        whole = _counted(lambda environ, start_response: list(server(environ, start_response)))
-        app.wsgi_app = server if sections else whole
-        transport, load.KeepAliveTransport = load.KeepAliveTransport, lambda base_url, stats: TimedFlaskTransport(app, stats)
-        connection._thread.db = None
-        try:
-            run_calls(app, 12, load.Stats())
-            server.requests = 0
-            COUNTED.append(True)
-            run_calls(app, calls, load.Stats())
-            return server.requests
-        finally:
-            load.KeepAliveTransport = transport
-            connection._thread.db = None
+    with journeys_in_process("hotline-count-") as (app, server):
+        if not sections:
+            app.wsgi_app = _counted(lambda environ, start_response: server(environ, start_response))
+        run_calls(app, 12, load.Stats())
+        server.requests = 0
+        COUNTED.append(True)
+        run_calls(app, calls, load.Stats())
+        return server.requests
 
 
 def main(argv=None):

@@ -5,6 +5,7 @@ requests and parses the TwiML: first an unprofiled pass (wall and CPU millisecon
 statements per webhook), then a cProfile pass of the same journeys.
 """
 import argparse
+import contextlib
 import cProfile
 import os
 import pstats
@@ -72,6 +73,25 @@ def run_calls(app, calls, stats):
         load.take_call("http://localhost", "profile-token", names[index % len(names)], stats, time.monotonic() + 60)
 
 
+@contextlib.contextmanager
+def journeys_in_process(prefix):
+    """Yield (app, its ServerSide) on a temporary demo database, with the load driver's calls sent in-process."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as folder:
+        app = create_app({"DATABASE": os.path.join(folder, "hotline.db"), "TWILIO_AUTH_TOKEN": "profile-token",
+                          "AGENT_NUMBER": load.AGENT, "BUSINESS_HOURS": "24/7", "SECRET_KEY": "x"})
+        demo.load(app)
+        app.config["LOCK_ATTEMPTS"] = 10**6  # the journeys' wrong codes must not lock the demo merchant
+        server = app.wsgi_app = ServerSide(app.wsgi_app)
+        transport = load.KeepAliveTransport
+        load.KeepAliveTransport = lambda base_url, stats: TimedFlaskTransport(app, stats)
+        connection._thread.db = None  # a connection of this database, opened through connection.connect as it is
+        try:
+            yield app, server
+        finally:
+            load.KeepAliveTransport = transport
+            connection._thread.db = None
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=60)
@@ -86,15 +106,8 @@ def main(argv=None):
         database.conn.set_trace_callback(lambda sql: statements.__setitem__(0, statements[0] + 1))
         return database
 
-    with tempfile.TemporaryDirectory(prefix="hotline-profile-") as folder:
-        app = create_app({"DATABASE": os.path.join(folder, "hotline.db"), "TWILIO_AUTH_TOKEN": "profile-token",
-                          "AGENT_NUMBER": load.AGENT, "BUSINESS_HOURS": "24/7", "SECRET_KEY": "x"})
-        demo.load(app)
-        app.config["LOCK_ATTEMPTS"] = 10**6
-        server = app.wsgi_app = ServerSide(app.wsgi_app)
-        load.KeepAliveTransport = lambda base_url, stats_: TimedFlaskTransport(app, stats_)  # in-process
-        connection.connect = counting_connect
-        connection._thread.db = None  # reopen through counting_connect
+    connection.connect = counting_connect
+    with journeys_in_process("hotline-profile-") as (app, server):
         run_calls(app, 6, load.Stats())  # warm up: first connection, imports, caches
         server.requests, server.wall, server.cpu, statements[0] = 0, 0.0, 0.0, 0
         stats = load.Stats()
