@@ -67,21 +67,8 @@ def init_app(app):
 # -- the call log ---------------------------------------------------------------------------
 
 
-def find_delivery(database, token):
-    """Return the stored response of a webhook delivery already handled, or None."""
-    return database.execute("SELECT status_code, body FROM deliveries WHERE token = ?", [token]).fetchone()
-
-
 # The per-webhook verbs below use plain SQL: sqlite-utils' table helpers re-read the schema (about a dozen
 # queries of sqlite_master and PRAGMA table_info) on every call, which cost more than the writes themselves.
-
-
-def save_delivery(database, token, call_sid, status_code, body):
-    """Remember the response to a webhook delivery so a retried delivery is not handled twice."""
-    database.execute(
-        "INSERT INTO deliveries (token, call_sid, at, status_code, body) VALUES (?, ?, ?, ?, ?)",
-        [token, call_sid, clock.stamp(), status_code, body],
-    )
 
 
 def get_call(database, sid):
@@ -126,11 +113,12 @@ def insert_call(database, call):
     )
 
 
-def save_call(database, sid, state, **fields):
-    """Store a call's flow state and any changed columns (node, language, verdict, merchant_id)."""
+def save_call(database, sid, state, token=None, answer=None, at=None, **fields):
+    """Store a call's flow state, the delivery it answered, and any changed columns (node, verdict, ...)."""
     fields = {key: _stored(value) for key, value in fields.items() if value is not None}
     fields["state"] = _STATE_JSON.encode(state)
-    fields["updated_at"] = clock.stamp()
+    fields["answer_token"], fields["answer"] = token, answer
+    fields["updated_at"] = at or clock.stamp()
     assignments = ", ".join(f"{_column(key)} = ?" for key in fields)
     cursor = database.execute(f"UPDATE calls SET {assignments} WHERE sid = ?", [*fields.values(), sid])
     if cursor.rowcount == 0:
@@ -188,17 +176,18 @@ def call_events(database, sid):
 FINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 
 
-def update_call_status(database, sid, status, duration=None, caller=None, to_number=None):
+def update_call_status(database, sid, status, duration=None, caller=None, to_number=None, token=None, at=None):
     """Record a status callback: the status, and on a final status the end time and duration."""
-    stamp = clock.stamp()
+    stamp = at or clock.stamp()
     if caller is not None:
         database.execute(
             "INSERT OR IGNORE INTO calls (sid, from_number, from_raw, caller_withheld, to_number, started_at,"
             " state, updated_at) VALUES (?, ?, ?, ?, ?, ?, '{}', ?)",
             [sid, caller.number, caller.raw, int(caller.withheld), to_number, stamp, stamp],
         )
-    fields = {"status": status, "updated_at": stamp}
+    fields = {"status": status, "updated_at": stamp, "status_token": token}
     if status in FINAL_STATUSES:
+        fields["answer"] = None  # no retry of a step can come once the call has ended
         fields["ended_at"] = stamp
         if duration is not None:
             fields["duration"] = duration

@@ -16,8 +16,8 @@ OLD_CALLS = (
     " WHERE purged_at IS NULL AND ended_at IS NULL AND started_at < :cutoff",
 )
 # A purged call keeps what the overview counts (dates, verdict, status, language, duration, merchant) and
-# loses who called and its flow state (which holds codes typed and recording links).
-CALL_CHANGES = "SET from_number = NULL, from_raw = NULL, state = '{}', purged_at = :now"
+# loses who called, its flow state (which holds codes typed and recording links) and the last answer it heard.
+CALL_CHANGES = "SET from_number = NULL, from_raw = NULL, state = '{}', answer = NULL, purged_at = :now"
 # Other rows that name a caller or a recording: (table, key, change or None to delete, which rows).
 DETAILS = (
     ("callbacks", "id", "SET from_number = NULL, recording_url = NULL, recording_sid = NULL",
@@ -26,7 +26,7 @@ DETAILS = (
     ("reports", "id", "SET reporter_number = NULL, recording_url = NULL, recording_sid = NULL",
      "created_at < :cutoff AND (reporter_number IS NOT NULL OR recording_url IS NOT NULL OR recording_sid IS NOT NULL)"),
     ("code_attempts", "id", "SET caller_number = NULL", "at < :cutoff AND caller_number IS NOT NULL"),
-    # Stored webhook answers exist only so Twilio's retries (minutes apart) are not handled twice.
+    # Webhook answers stored by releases before migration 21 (they now live on the call's row).
     ("deliveries", "rowid", None, "at < :cutoff"),
 )
 

@@ -253,3 +253,16 @@ MIGRATIONS.append(
         """,
     )
 )
+MIGRATIONS.append(
+    (
+        21,
+        "webhook answers kept on the call row (one write per webhook instead of a deliveries row and its key)",
+        # deliveries stays, unused, so workers still running the previous release keep answering during a
+        # deploy; `flask purge` empties it.
+        """
+        ALTER TABLE calls ADD COLUMN answer_token TEXT;
+        ALTER TABLE calls ADD COLUMN answer TEXT;
+        ALTER TABLE calls ADD COLUMN status_token TEXT
+        """,
+    )
+)

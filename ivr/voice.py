@@ -1,7 +1,6 @@
 """Twilio Voice webhooks: idempotent delivery, and TwiML for every outcome (signatures: ivr/signature.py)."""
 import logging
 import re
-import sqlite3
 import urllib.parse
 import xml.etree.ElementTree as ElementTree
 
@@ -9,7 +8,7 @@ from flask import Blueprint, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
-from . import db, engine
+from . import clock, db, engine
 from .engine import SAY_LANGUAGES
 from .kept import Kept
 from .phone import parse_caller
@@ -53,6 +52,9 @@ def twiml_document(response):
     # serialising straight to text is a third faster and gives the same document.
     document = XML_DECLARATION + ElementTree.tostring(response.xml(), encoding="unicode")
     return document if key is None else _documents.keep(key, document)
+
+
+EMPTY = twiml_document(VoiceResponse())
 
 
 def twiml(response, status=200):
@@ -110,25 +112,39 @@ def _settings():
 class Answer:
     """A webhook's TwiML, worked out before taking the write lock, and how to store what it changed."""
 
-    ANY = object()  # an answer that holds whatever happened to the call meanwhile (status callbacks)
-
-    def __init__(self, body, store, sid=None, expected=ANY):
+    def __init__(self, body, store, sid, expected):
         self.body = body
-        self.store = store  # store(database): the writes, run under the write lock
+        self.store = store  # store(database, token): the writes, run under the write lock
         self.sid = sid
         self.expected = expected  # the call's row as the answer saw it (None: no row yet)
 
     def still_current(self, database):
         """True when the call's row is as this answer found it, so its writes may be stored as they are."""
-        return self.expected is Answer.ANY or db.call_version(database, self.sid) == self.expected
+        return db.call_version(database, self.sid) == self.expected
 
 
-def _deliver(prepare):
-    """Answer a webhook once per Twilio delivery: `prepare(database, sid)` gives an Answer; apologise on failure.
+def _stored_answer(call, token, status):
+    """The TwiML already given to the delivery `token` of this call, or None if it is a new delivery."""
+    # Each call keeps the token and answer of its last webhook, and the token of its last status callback:
+    # Twilio sends a call's next webhook only once it has the answer to the one before, so a retry is always
+    # of the last one. A status callback's answer is always the empty document.
+    if token is None or call is None:
+        return None
+    if status:
+        return EMPTY if call["status_token"] == token else None
+    if call["answer_token"] != token:
+        return None
+    return call["answer"] or EMPTY  # the answer itself is kept until the call ends
+
+
+def _deliver(prepare, status=False):
+    """Answer a webhook once per Twilio delivery: `prepare(database, sid, call, row)` gives an Answer.
 
     The answer is worked out on a read snapshot and stored by upgrading that snapshot to a write transaction,
     which SQLite allows only while nothing else has been written since. Otherwise it is stored under the write
     lock: as it was if the call's row is unchanged, or worked out again if not (or if the work itself wrote).
+    A delivery Twilio retries (same I-Twilio-Idempotency-Token) gets the answer stored on the call's row. Any
+    failure is answered with an apology that offers a person.
     """
     sid = _call_sid()
     language = None
@@ -136,41 +152,37 @@ def _deliver(prepare):
         log.warning("voice: request without a usable CallSid on %s", request.path)
         return twiml(apology())
     token = request.headers.get("I-Twilio-Idempotency-Token", "")[:128] or None
+
+    def answer_on(database):
+        # Another delivery of this webhook may have been stored by now (a retry racing the first one).
+        call, row = db.read_call(database, sid)
+        stored = _stored_answer(call, token, status)
+        return prepare(database, sid, call, row) if stored is None else Answer(stored, _nothing, sid, row)
+
     try:
         database = db.get_db()
         answer = None
         try:
             with db.Snapshot(database) as snapshot:
-                stored = db.find_delivery(database, token) if token else None
-                if stored:
-                    return twiml(stored[1], stored[0])
-                answer = prepare(database, sid)  # WriteNeeded here: it wrote, and the snapshot was stale
-                _store(database, answer, token, sid)  # WriteNeeded here: the answer still stands if current
+                answer = answer_on(database)  # WriteNeeded here: it wrote, and the snapshot was stale
+                answer.store(database, token)  # WriteNeeded here: the answer still stands if current
                 snapshot.commit()
                 return twiml(answer.body)
         except db.WriteNeeded:
             pass
         with db.transaction(database):
             if answer is None or not answer.still_current(database):
-                answer = prepare(database, sid)
-            _store(database, answer, token, sid)
+                answer = answer_on(database)
+            answer.store(database, token)
         return twiml(answer.body)
-    except sqlite3.IntegrityError:
-        # Two deliveries of one webhook raced (the token is the deliveries' key); the first one's answer stands.
-        stored = token and db.find_delivery(db.get_db(), token)
-        if stored:
-            return twiml(stored[1], stored[0])
-        log.exception("voice: integrity error on call %s", sid)
     except Exception as error:  # noqa: BLE001 - a caller must never hear "an application error"
         log.exception("voice: error on call %s at %s", sid, request.full_path)
         language = _record_error(sid, error)
     return twiml(apology(language))
 
 
-def _store(database, answer, token, sid):
-    answer.store(database)
-    if token:
-        db.save_delivery(database, token, sid, 200, answer.body)
+def _nothing(database, token):
+    """Store nothing: the answer to a retried delivery was stored with the first one."""
 
 
 def _record_error(sid, error):
@@ -186,21 +198,22 @@ def _record_error(sid, error):
         return None
 
 
-def _answer(context, expected, new_call=False):
+def _answer(context, expected):
     """The Answer for a webhook the engine has run: its TwiML, and the call's state and events to store."""
     call = context.call
+    body = twiml_document(context.response)
 
-    def store(database):
-        if new_call:
+    def store(database, token):
+        if expected is None:
             db.insert_call(database, call)
         state = context.state
         db.save_call(
-            database, call["sid"], state, node=state.get("node"),
+            database, call["sid"], state, token=token, answer=body, at=context.stamp, node=state.get("node"),
             **{key: value for key, value in context.changes.items() if key in ("language", "verdict", "verdict_at", "merchant_id")},
         )
         db.record_events(database, call["sid"], context.events)
 
-    return Answer(twiml_document(context.response), store, call["sid"], expected)
+    return Answer(body, store, call["sid"], expected)
 
 
 def _parties():
@@ -226,13 +239,12 @@ def _context(database, call):
 def incoming():
     """Answer a new call with the flow's welcome."""
 
-    def prepare(database, sid):
-        call, version = db.read_call(database, sid)
+    def prepare(database, sid, call, row):
         context = _context(database, call or _planned_call(database, sid))
         caller = context.caller
         context.log("incoming", node=None, detail={"from": caller.number, "withheld": caller.withheld})
         engine.begin(context)
-        return _answer(context, version, new_call=call is None)
+        return _answer(context, row)
 
     return _deliver(prepare)
 
@@ -242,13 +254,12 @@ def incoming():
 def step():
     """Take the caller's answer to one node (Gather, Record or Dial action) and say what comes next."""
 
-    def prepare(database, sid):
+    def prepare(database, sid, call, row):
         # A call we have no row for (database restored, or state lost) is logged from here on.
-        call, version = db.read_call(database, sid)
         context = _context(database, call or _planned_call(database, sid))
         flags = {name: request.args.get(name) == "1" for name in FLAG_NAMES}
         engine.resume(context, request.args.get("node", ""), flags)
-        return _answer(context, version, new_call=call is None)
+        return _answer(context, row)
 
     return _deliver(prepare)
 
@@ -258,7 +269,7 @@ def step():
 def status():
     """Record a status callback: status, end time and duration."""
 
-    def prepare(database, sid):
+    def prepare(database, sid, call, row):
         call_status = (request.form.get("CallStatus") or "").strip()[:32] or "unknown"
         try:
             duration = int(request.form.get("CallDuration")) if request.form.get("CallDuration") else None
@@ -268,13 +279,14 @@ def status():
             duration = None  # SQLite cannot store a garbled 30-digit duration; keep the status
         caller, to_number = _parties()
 
-        def store(database):
-            db.update_call_status(database, sid, call_status, duration, caller, to_number)
-            db.record_event(database, sid, "status", text=call_status, detail={"duration": duration})
+        def store(database, token):
+            at = clock.stamp()
+            db.update_call_status(database, sid, call_status, duration, caller, to_number, token=token, at=at)
+            db.record_event(database, sid, "status", at=at, text=call_status, detail={"duration": duration})
 
-        return Answer(twiml_document(VoiceResponse()), store)
+        return Answer(EMPTY, store, sid, row)
 
-    return _deliver(prepare)
+    return _deliver(prepare, status=True)
 
 
 @bp.post("/fallback")

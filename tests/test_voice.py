@@ -325,9 +325,12 @@ def test_repeated_delivery_is_not_logged_twice(call, app):
     status, body = call.redeliver()
     assert status == 200 and body == turn.documents[-1][2]
     assert len(events(app, call.sid)) == before
+    # The answer is kept on the call's row while the call lasts, and dropped once it has ended.
+    assert rows(app, "SELECT answer FROM calls WHERE sid = ?", [call.sid])[0]["answer"] == body
     call.hangup()
     call.redeliver()
     assert len(events(app, call.sid, "status")) == 1
+    assert rows(app, "SELECT answer FROM calls WHERE sid = ?", [call.sid])[0]["answer"] is None
 
 
 def test_status_callback_for_a_call_never_seen(call, app):
