@@ -6,7 +6,7 @@ import threading
 import time
 
 import sqlite_utils
-from flask import current_app, g, has_request_context
+from flask import after_this_request, current_app, g, has_request_context
 
 
 def connect(path, timeout=5.0):
@@ -96,20 +96,17 @@ def restart_log(database):
 def _committed(database):
     if not _log_due(database):
         return
-    # After the response (see _restart_after_response); at once outside a request, or if a restart asked for
-    # earlier never ran (a WSGI server that does not close responses).
+    # Once the response has gone out; at once outside a request, or if a restart asked for earlier never ran
+    # (a WSGI server that does not close responses).
     if has_request_context() and not getattr(database, "restart_asked", False):
         database.restart_asked = True
-        g.log_to_restart = database
+
+        @after_this_request
+        def restart_after_response(response):
+            response.call_on_close(lambda: restart_log(database))
+            return response
     else:
         restart_log(database)
-
-
-def _restart_after_response(response):
-    database = g.pop("log_to_restart", None)
-    if database is not None:
-        response.call_on_close(lambda: restart_log(database))
-    return response
 
 
 # One open connection per worker thread, reused across requests: opening one costs four PRAGMAs, and
@@ -248,6 +245,5 @@ class Snapshot:
 
 
 def init_app(app):
-    """Close (or keep) connections after each request, and restart a grown log once a response has gone out."""
-    app.after_request(_restart_after_response)
+    """Close (or keep) connections after each request."""
     app.teardown_appcontext(close_db)

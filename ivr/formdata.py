@@ -37,8 +37,13 @@ def parse_pairs(text):
         if not piece:
             continue
         name, _, value = piece.partition("=")
-        if "%" in piece or "+" in piece:
-            name = urllib.parse.unquote(name.replace("+", " "), errors="werkzeug.url_quote")
-            value = urllib.parse.unquote(value.replace("+", " "), errors="werkzeug.url_quote")
+        if "%" in name or "+" in name:
+            name = _unquote(name)
+        if "%" in value or "+" in value:
+            value = _unquote(value)
         pairs.append((name, value))
     return pairs
+
+
+def _unquote(text):
+    return urllib.parse.unquote(text.replace("+", " "), errors="werkzeug.url_quote")

@@ -277,7 +277,8 @@ def status():
             duration = None
         if duration is not None and not 0 <= duration <= MAX_SECONDS:
             duration = None  # SQLite cannot store a garbled 30-digit duration; keep the status
-        caller, to_number = _parties()
+        # A call first heard of in its status callback is stored with its numbers.
+        caller, to_number = _parties() if call is None else (None, None)
 
         def store(database, token):
             at = clock.stamp()
