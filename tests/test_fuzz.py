@@ -271,7 +271,7 @@ def test_a_message_is_filed_whatever_its_recording_fields(fuzz_app):
        content_type=st.sampled_from(["application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=utf-8",
                                      "text/plain", "multipart/form-data; boundary=x", None]))
 def test_quick_form_parsing_matches_werkzeug(body, content_type):
-    # The webhook's form parser must give exactly what Flask's own would, for any body and content type.
+    # The webhook's form and query parsers must give exactly what Flask's own would, for any body and content type.
     from flask import Request as FlaskRequest
     from werkzeug.test import EnvironBuilder
 
@@ -280,8 +280,13 @@ def test_quick_form_parsing_matches_werkzeug(body, content_type):
     def parsed(request_class):
         headers = {"Content-Type": content_type} if content_type else {}
         environ = EnvironBuilder(method="POST", data=body, headers=headers).get_environ()
+        environ["QUERY_STRING"] = body.decode("latin-1")  # the same bytes as a query string, as servers pass it
         request = request_class(environ)
-        return list(request.form.items(multi=True)), list(request.files.items(multi=True))
+        try:
+            query = list(request.args.items(multi=True))
+        except UnicodeDecodeError as error:
+            query = type(error)
+        return list(request.form.items(multi=True)), list(request.files.items(multi=True)), query
 
     assert parsed(Request) == parsed(FlaskRequest)
 
