@@ -51,5 +51,14 @@ def parse_pairs(text):
     return pairs
 
 
+# Escapes of ASCII characters, such as the %2B of every E.164 number, decode to that one character.
+_ASCII_ESCAPES = {f"{code:02{case}}": chr(code) for code in range(128) for case in "xX"}
+
+
 def _unquote(text):
-    return urllib.parse.unquote(text.replace("+", " "), errors="werkzeug.url_quote")
+    text = text.replace("+", " ")
+    head, *escaped = text.split("%")
+    try:
+        return head + "".join([_ASCII_ESCAPES[piece[:2]] + piece[2:] for piece in escaped])
+    except KeyError:  # UTF-8 sequences (spoken words) and stray '%': as Werkzeug decodes them
+        return urllib.parse.unquote(text, errors="werkzeug.url_quote")
