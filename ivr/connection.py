@@ -153,16 +153,18 @@ def _close_quietly(database):
 
 def get_db():
     """Return this request's database connection: the thread's open one while its file is unchanged."""
-    database = g.get("db")
+    # Proxies resolved once: each attribute read through a proxy first fails and formats an AttributeError.
+    namespace = g._get_current_object()
+    database = namespace.get("db")
     if database is None:
-        config = current_app.config
-        database = g.db = _cached_connection(config["DATABASE"], config["DATABASE_TIMEOUT"])
+        config = current_app._get_current_object().config
+        database = namespace.db = _cached_connection(config["DATABASE"], config["DATABASE_TIMEOUT"])
     return database
 
 
 def close_db(exception=None):
     """End this request's use of its connection; keep it open for the thread's next request if it is clean."""
-    database = g.pop("db", None)
+    database = g._get_current_object().pop("db", None)
     if database is None:
         return
     cached = getattr(_thread, "db", None)

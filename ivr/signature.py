@@ -11,13 +11,11 @@ from .kept import Kept
 log = logging.getLogger(__name__)
 
 
-def public_url():
-    """Return the URL Twilio requested, as it signed it (honouring IVR_PUBLIC_URL and ProxyFix)."""
+def public_url(this, base):
+    """Return the URL Twilio requested for request `this`, as it signed it (IVR_PUBLIC_URL `base`, ProxyFix)."""
     # Twilio signs the URL exactly as it requested it; request.url is an IRI that decodes escapes
     # such as %2C or %C3%A9 in the query string, so the raw query string is used instead.
-    this = request._get_current_object()  # one context lookup instead of one per attribute
     query = "?" + this.query_string.decode("latin-1") if this.query_string else ""
-    base = current_app.config.get("PUBLIC_URL")
     if base:
         return base.rstrip("/") + this.path + query
     return _root_url(this) + urllib.parse.quote(this.path) + query
@@ -58,28 +56,31 @@ def signed_by_twilio(view):
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        config = current_app.config
+        # A proxy's attribute costs a failed lookup and a formatted AttributeError first: each proxy is resolved once.
+        config = current_app._get_current_object().config
         if not config["SKIP_SIGNATURE"]:
+            this = request._get_current_object()  # one context lookup instead of one per attribute
             token = config.get("TWILIO_AUTH_TOKEN")
-            headers = request.headers
+            headers = this.headers
             signature = headers.get("X-Twilio-Signature", "")
             algorithm = get_signature_algorithm(headers.get(SIGNATURE_SETTINGS_HEADER))
             if not token:
-                log.warning("voice: TWILIO_AUTH_TOKEN is not set, so %s was refused with 403", request.path)
+                log.warning("voice: TWILIO_AUTH_TOKEN is not set, so %s was refused with 403", this.path)
                 abort(403)
             if not signature:
                 abort(403)
             validator = RequestValidator(token)
-            url, params = public_url(), SignedParameters(dict.items(request.form))
+            base = config.get("PUBLIC_URL")
+            url, params = public_url(this, base), SignedParameters(dict.items(this.form))
             valid = _signed_as_requested(validator, url, params, signature, algorithm)
             if not valid:  # with and without the default port, as twilio's validate() checks
                 valid = validator.validate(url, params, signature, algorithm=algorithm)
             # The decoded form earlier versions checked against; built only when the exact URL fails,
             # since request.url re-decodes the whole URL on every webhook.
-            if not valid and not config.get("PUBLIC_URL") and request.url != url:
-                valid = validator.validate(request.url, params, signature, algorithm=algorithm)
+            if not valid and not base and this.url != url:
+                valid = validator.validate(this.url, params, signature, algorithm=algorithm)
             if not valid:
-                log.warning("voice: bad Twilio signature on %s", request.path)
+                log.warning("voice: bad Twilio signature on %s", this.path)
                 abort(403)
         return view(*args, **kwargs)
 

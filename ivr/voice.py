@@ -1,4 +1,5 @@
 """Twilio Voice webhooks: idempotent delivery, and TwiML for every outcome (signatures: ivr/signature.py)."""
+import functools
 import logging
 import re
 import urllib.parse
@@ -78,34 +79,38 @@ def apology(language=None):
     return response
 
 
-def _call_sid():
-    sid = request.form.get("CallSid", "")
+def _call_sid(form):
+    sid = form.get("CallSid", "")
     return sid if CALL_SID.match(sid) else None
 
 
 _step_queries = Kept(4096)
 
 
-def step_url(node, **flags):
-    """Return the relative URL of the step that takes the caller's answer at `node`, as url_for would."""
+def step_urls(this):
+    """Return url(node, **flags): the relative URL of the step that takes the caller's answer at `node`, as
+    url_for would give it during request `this`."""
     # A webhook renders a few step URLs (Gather, Record, Dial, Redirect); url_for runs Werkzeug's URL builder
     # for each, while only the script root (SCRIPT_NAME, ProxyFix's prefix) can differ between requests. The
     # query depends only on the node and flags, of which a flow has a few dozen: each is encoded once.
+    return functools.partial(_step_url, f"{this.script_root}{bp.url_prefix}{STEP_RULE}?")
+
+
+def _step_url(start, node, **flags):
     key = (node, *flags.items())
     query = _step_queries.get(key)
     if query is None:
         pairs = [("node", node), *((name, value) for name, value in flags.items() if value is not None)]
         query = _step_queries.keep(key, urllib.parse.urlencode(pairs, safe=URL_SAFE))
-    return f"{request.script_root}{bp.url_prefix}{STEP_RULE}?{query}"
+    return start + query
 
 
-def _settings():
-    app = current_app._get_current_object()
+def _settings(app, this):
     return engine.Settings(
         voices=app.config["VOICES"],
         numbers={"agent": app.config.get("AGENT_NUMBER")},
         business_hours=app.extensions["ivr"]["hours"],
-        url=step_url,
+        url=step_urls(this),
     )
 
 
@@ -146,12 +151,13 @@ def _deliver(prepare, status=False):
     A delivery Twilio retries (same I-Twilio-Idempotency-Token) gets the answer stored on the call's row. Any
     failure is answered with an apology that offers a person.
     """
-    sid = _call_sid()
+    this = request._get_current_object()  # one context lookup instead of one per attribute
+    sid = _call_sid(this.form)
     language = None
     if sid is None:
-        log.warning("voice: request without a usable CallSid on %s", request.path)
+        log.warning("voice: request without a usable CallSid on %s", this.path)
         return twiml(apology())
-    token = request.headers.get("I-Twilio-Idempotency-Token", "")[:128] or None
+    token = this.headers.get("I-Twilio-Idempotency-Token", "")[:128] or None
 
     def answer_on(database):
         # Another delivery of this webhook may have been stored by now (a retry racing the first one).
@@ -176,7 +182,7 @@ def _deliver(prepare, status=False):
             answer.store(database, token)
         return twiml(answer.body)
     except Exception as error:  # noqa: BLE001 - a caller must never hear "an application error"
-        log.exception("voice: error on call %s at %s", sid, request.full_path)
+        log.exception("voice: error on call %s at %s", sid, this.full_path)
         language = _record_error(sid, error)
     return twiml(apology(language))
 
@@ -216,22 +222,19 @@ def _answer(context, expected):
     return Answer(body, store, call["sid"], expected)
 
 
-def _parties():
-    """Return this webhook's caller (a Caller) and the called number (E.164 or None)."""
-    return parse_caller(request.form.get("From")), parse_caller(request.form.get("To")).number
+def _parties(form):
+    """Return a webhook's caller (a Caller) and the called number (E.164 or None)."""
+    return parse_caller(form.get("From")), parse_caller(form.get("To")).number
 
 
-def _planned_call(database, sid):
-    """The row for a call first heard of in this webhook, from its From and To, in the flow's first language."""
-    caller, to_number = _parties()
-    return db.planned_call(database, sid, caller, to_number, current_app.extensions["ivr"]["flow"].languages[0])
-
-
-def _context(database, call):
-    return engine.CallContext(
-        flow=current_app.extensions["ivr"]["flow"], settings=_settings(), database=database, call=call,
-        form=request.form,
-    )
+def _context(database, sid, call, this):
+    """The engine's view of this webhook; a call first heard of here starts from its From and To."""
+    app = current_app._get_current_object()
+    flow = app.extensions["ivr"]["flow"]
+    if call is None:
+        caller, to_number = _parties(this.form)
+        call = db.planned_call(database, sid, caller, to_number, flow.languages[0])
+    return engine.CallContext(flow=flow, settings=_settings(app, this), database=database, call=call, form=this.form)
 
 
 @bp.post("/incoming")
@@ -239,8 +242,10 @@ def _context(database, call):
 def incoming():
     """Answer a new call with the flow's welcome."""
 
+    this = request._get_current_object()
+
     def prepare(database, sid, call, row):
-        context = _context(database, call or _planned_call(database, sid))
+        context = _context(database, sid, call, this)
         caller = context.caller
         context.log("incoming", node=None, detail={"from": caller.number, "withheld": caller.withheld})
         engine.begin(context)
@@ -254,11 +259,14 @@ def incoming():
 def step():
     """Take the caller's answer to one node (Gather, Record or Dial action) and say what comes next."""
 
+    this = request._get_current_object()
+
     def prepare(database, sid, call, row):
         # A call we have no row for (database restored, or state lost) is logged from here on.
-        context = _context(database, call or _planned_call(database, sid))
-        flags = {name: request.args.get(name) == "1" for name in FLAG_NAMES}
-        engine.resume(context, request.args.get("node", ""), flags)
+        context = _context(database, sid, call, this)
+        args = this.args
+        flags = {name: args.get(name) == "1" for name in FLAG_NAMES}
+        engine.resume(context, args.get("node", ""), flags)
         return _answer(context, row)
 
     return _deliver(prepare)
@@ -269,16 +277,18 @@ def step():
 def status():
     """Record a status callback: status, end time and duration."""
 
+    form = request.form
+
     def prepare(database, sid, call, row):
-        call_status = (request.form.get("CallStatus") or "").strip()[:32] or "unknown"
+        call_status = (form.get("CallStatus") or "").strip()[:32] or "unknown"
         try:
-            duration = int(request.form.get("CallDuration")) if request.form.get("CallDuration") else None
+            duration = int(form.get("CallDuration")) if form.get("CallDuration") else None
         except ValueError:
             duration = None
         if duration is not None and not 0 <= duration <= MAX_SECONDS:
             duration = None  # SQLite cannot store a garbled 30-digit duration; keep the status
         # A call first heard of in its status callback is stored with its numbers.
-        caller, to_number = _parties() if call is None else (None, None)
+        caller, to_number = _parties(form) if call is None else (None, None)
 
         def store(database, token):
             at = clock.stamp()
@@ -294,7 +304,7 @@ def status():
 @signed_by_twilio
 def fallback():
     """Twilio's fallback URL: apologise and offer a person without needing the database."""
-    sid = _call_sid()
+    sid = _call_sid(request.form)
     log.error(
         "voice: fallback for call %s: ErrorCode=%s ErrorUrl=%s",
         sid, request.form.get("ErrorCode"), request.form.get("ErrorUrl"),
