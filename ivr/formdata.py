@@ -3,13 +3,29 @@ import urllib.parse
 
 import flask
 import werkzeug.urls  # noqa: F401 - registers the "werkzeug.url_quote" codec error handler used below
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.utils import cached_property
 
 URLENCODED = "application/x-www-form-urlencoded"
 
 
+class Parameters(ImmutableMultiDict):
+    """Werkzeug's ImmutableMultiDict, whose get() of a missing name returns the default without raising first."""
+
+    # MultiDict.get() catches the BadRequestKeyError (an HTTPException) that [] raises for a missing name: two or
+    # three of a webhook's lookups miss (SpeechResult, Confidence, a step's flags), each building that exception.
+    def get(self, key, default=None, type=None):
+        """Return the first value for `key`, or `default` when there is none (converted by `type` if given)."""
+        if type is not None:
+            return super().get(key, default, type)
+        values = dict.get(self, key)
+        return values[0] if values else default
+
+
 class Request(flask.Request):
     """A Flask request whose url-encoded form and query are parsed as Werkzeug parses them, only quicker."""
+
+    parameter_storage_class = Parameters
 
     @cached_property
     def args(self):

@@ -286,7 +286,9 @@ def test_quick_form_parsing_matches_werkzeug(body, content_type):
             query = list(request.args.items(multi=True))
         except UnicodeDecodeError as error:
             query = type(error)
-        return list(request.form.items(multi=True)), list(request.files.items(multi=True)), query
+        names = ["CallSid", "Digits", "a", "", "missing"] + [name for name, _ in request.form.items(multi=True)]
+        found = [request.form.get(name) for name in names] + [request.form.get(name, "?") for name in names]
+        return list(request.form.items(multi=True)), list(request.files.items(multi=True)), query, found
 
     assert parsed(Request) == parsed(FlaskRequest)
 
