@@ -56,10 +56,10 @@ def signed_by_twilio(view):
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        # A proxy's attribute costs a failed lookup and a formatted AttributeError first: each proxy is resolved once.
+        # Each proxy is resolved once: an attribute read through one first fails and formats an AttributeError.
         config = current_app._get_current_object().config
         if not config["SKIP_SIGNATURE"]:
-            this = request._get_current_object()  # one context lookup instead of one per attribute
+            this = request._get_current_object()
             token = config.get("TWILIO_AUTH_TOKEN")
             headers = this.headers
             signature = headers.get("X-Twilio-Signature", "")

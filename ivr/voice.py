@@ -88,8 +88,7 @@ _step_queries = Kept(4096)
 
 
 def step_urls(this):
-    """Return url(node, **flags): the relative URL of the step that takes the caller's answer at `node`, as
-    url_for would give it during request `this`."""
+    """Return url(node, **flags), the relative URL of the step that takes the answer at `node`, as url_for gives it."""
     # A webhook renders a few step URLs (Gather, Record, Dial, Redirect); url_for runs Werkzeug's URL builder
     # for each, while only the script root (SCRIPT_NAME, ProxyFix's prefix) can differ between requests. The
     # query depends only on the node and flags, of which a flow has a few dozen: each is encoded once.
@@ -151,7 +150,7 @@ def _deliver(prepare, status=False):
     A delivery Twilio retries (same I-Twilio-Idempotency-Token) gets the answer stored on the call's row. Any
     failure is answered with an apology that offers a person.
     """
-    this = request._get_current_object()  # one context lookup instead of one per attribute
+    this = request._get_current_object()  # resolved once, as in signed_by_twilio
     sid = _call_sid(this.form)
     language = None
     if sid is None:
