@@ -1,5 +1,7 @@
 """The official merchant verification hotline: a Twilio Voice IVR built with Flask."""
 import gc
+import hashlib
+import hmac
 import logging
 import os
 import secrets
@@ -12,6 +14,7 @@ from . import formdata
 from .errors import FlowError, InvalidInput
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MIN_CODE_SECRET = 16
 log = logging.getLogger(__name__)
 
 
@@ -40,8 +43,24 @@ def _settings_from_environment(app):
         "FLOW": os.environ.get("IVR_FLOW", "hotline"),
         "API_TOKEN": os.environ.get("IVR_API_TOKEN") or None,
         "OFFICIAL_NUMBERS": os.environ.get("IVR_OFFICIAL_NUMBERS", ""),
+        # In a folder of its own: every *.yaml file in flows/ itself is loaded as a call flow.
+        "OUTREACH_ACTIONS": os.environ.get("IVR_OUTREACH_ACTIONS")
+        or str(PROJECT_ROOT / "flows" / "catalogue" / "outreach_actions.yaml"),
+        "CODE_SECRET": os.environ.get("IVR_CODE_SECRET") or None,
         "MAX_CONTENT_LENGTH": 256 * 1024,
     }
+
+
+def _deployment_warnings(config):
+    """What a production deployment must fix, said at start-up and by /healthz."""
+    warnings = []
+    if config["SKIP_SIGNATURE"]:
+        warnings.append("IVR_INSECURE_SKIP_SIGNATURE is on: anyone can post to /voice/*. Never use this in production.")
+    elif not config["PUBLIC_URL"]:
+        # Without it the signature is checked against whatever Host header arrives.
+        warnings.append("IVR_PUBLIC_URL is not set: Twilio signatures are checked against the request's own Host"
+                        " header. Set it to the public https:// URL Twilio calls (e.g. https://hotline.example.com).")
+    return warnings
 
 
 def _secret_key(app):
@@ -51,6 +70,22 @@ def _secret_key(app):
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _code_secret(config):
+    """Return the key reference codes are hashed with: IVR_CODE_SECRET, else one derived from the secret key."""
+    if config["CODE_SECRET"]:
+        if len(config["CODE_SECRET"]) < MIN_CODE_SECRET:
+            # Whoever has the key and a copy of the database can try all 10**8 codes in seconds.
+            raise RuntimeError(
+                f"the hotline cannot start: IVR_CODE_SECRET must be at least {MIN_CODE_SECRET} characters;"
+                " generate one with: python -c 'import secrets; print(secrets.token_hex(32))'"
+            )
+        return config["CODE_SECRET"]
+    # Derived, so every server sharing IVR_SECRET_KEY hashes codes alike.
+    secret = config["SECRET_KEY"]
+    key = secret.encode() if isinstance(secret, str) else secret
+    return hmac.new(key, b"reference codes", hashlib.sha256).hexdigest()
 
 
 def create_app(test_config=None):
@@ -65,8 +100,11 @@ def create_app(test_config=None):
         app.config.update(test_config)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _secret_key(app)
+    app.config["CODE_SECRET"] = _code_secret(app.config)
 
-    from . import actions, api, cli, dashboard, db, flows, health, hours, phone, retention, verify, voice  # noqa: F401
+    from . import (  # noqa: F401
+        actions, api, catalogue, cli, dashboard, db, flows, health, hours, outreach, phone, retention, verify, voice,
+    )
 
     try:
         loaded = flows.load_flows(app.config["FLOWS_DIR"])
@@ -83,13 +121,21 @@ def create_app(test_config=None):
         if agent is None:
             raise RuntimeError(f"the hotline cannot start: IVR_AGENT_NUMBER={app.config['AGENT_NUMBER']!r} is not a valid number")
         app.config["AGENT_NUMBER"] = agent
-    app.extensions["ivr"] = {"flows": loaded, "flow": loaded[app.config["FLOW"]], "hours": business_hours}
+    try:
+        # Every action is spoken in each of the flow's languages, so it needs a text in each.
+        outreach_actions = catalogue.load_catalogue(app.config["OUTREACH_ACTIONS"],
+                                                    loaded[app.config["FLOW"]].languages)
+    except catalogue.CatalogueError as error:
+        raise RuntimeError(f"the hotline cannot start: {error}") from None
+    app.extensions["ivr"] = {"flows": loaded, "flow": loaded[app.config["FLOW"]], "hours": business_hours,
+                             "outreach_actions": outreach_actions}
 
     if app.config["PROXY_FIX"]:
         hops = app.config["PROXY_FIX"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
-    if app.config["SKIP_SIGNATURE"]:
-        log.warning("IVR_INSECURE_SKIP_SIGNATURE is on: anyone can post to /voice/*. Never use this in production.")
+    warnings = app.extensions["ivr"]["warnings"] = _deployment_warnings(app.config)
+    for warning in warnings:
+        log.warning("%s", warning)
 
     db.init_app(app)
     app.register_blueprint(voice.bp)
@@ -102,6 +148,7 @@ def create_app(test_config=None):
             database = db.connect(app.config["DATABASE"], app.config["DATABASE_TIMEOUT"])
             try:
                 db.migrate(database)
+                outreach.hash_plaintext_codes(database, app.config["CODE_SECRET"])
             finally:
                 database.conn.close()
         except Exception:  # noqa: BLE001 - the hotline still answers (with apologies) without its database

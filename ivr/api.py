@@ -125,11 +125,23 @@ def post_outreach():
     data = _body()
     if "merchant_id" not in data:
         raise InvalidInput("merchant_id is required", field="merchant_id")
+    catalogue = current_app.extensions["ivr"]["outreach_actions"]
+    if "action" not in data and "instructions" in data:
+        # Free text could carry a scammer's script to the merchant in the hotline's own voice.
+        raise InvalidInput("instructions are no longer accepted: send action, one of the keys GET /api/outreach/actions"
+                           f" lists ({', '.join(catalogue.keys())})", field="action")
     created = outreach.create_outreach(
         _database(), data.get("merchant_id"), data.get("reason"), data.get("channel"), data.get("from_number"),
-        data.get("staff_name"), data.get("instructions"), data.get("valid_hours", 168), ACTOR,
+        data.get("staff_name"), data.get("action"), data.get("valid_hours", 168), ACTOR,
+        catalogue=catalogue, code_key=current_app.config["CODE_SECRET"],
     )
     return jsonify(created), 201
+
+
+@bp.get("/outreach/actions")
+def outreach_actions():
+    """What outreach may ask a merchant to do: {actions: [{key, <language>: text, ...}]}."""
+    return jsonify({"actions": current_app.extensions["ivr"]["outreach_actions"].entries()})
 
 
 @bp.post("/outreach/<outreach_id>/cancel")
@@ -172,6 +184,7 @@ def list_reports():
 
 @bp.put("/numbers/<number>")
 def put_number(number):
-    """Set a number's watchlist status: {status: confirmed|cleared, reason}."""
+    """Set a number's watchlist status: {status: confirmed|cleared, reason}; 409 for one of the operator's own numbers."""
     data = _body()
-    return jsonify(reports.set_number_status(_database(), number, data.get("status"), ACTOR, data.get("reason")))
+    return jsonify(reports.set_number_status(_database(), number, data.get("status"), ACTOR, data.get("reason"),
+                                             protected=current_app.extensions["ivr"]["official_numbers"]))

@@ -5,8 +5,11 @@ import threading
 import time
 from datetime import datetime, time as dtime, timedelta, timezone
 
+from flask import current_app
+
 from . import clock
 from .db import transaction
+from .outreach import CODE_DIGITS, code_hash
 
 BATCH = 20_000
 # What callers did, with how often (share of calls) and the verdict it ends in.
@@ -22,7 +25,7 @@ PROMPTS = {
     "welcome": ("您好，这里是官方商户核实热线。本热线从不索要密码或验证码。核实请求按1，安全指引按2，举报按3，人工按0。",
                 "Welcome to the official merchant verification hotline. To check a request press 1, steps 2, report 3, a person 0."),
     "merchant": ("请输入您的15位商户编号，以井号键结束。", "Please enter your 15-digit merchant number, then press hash."),
-    "code": ("如果对方给了您6位参考码，请输入；没有请直接按井号键。", "If you were given a six-digit reference code, enter it; if not, press hash."),
+    "code": ("如果对方给了您8位参考码，请输入；没有请直接按井号键。", "If you were given an eight-digit reference code, enter it; if not, press hash."),
     "result": ("核实结果已播报，请按提示操作。感谢来电。", "That is the result of the check. Thank you for calling."),
     "guide": ("第一段，真正的更新怎样到达：只会出现在终端自己的更新提示里。", "Part one: a real update appears only as the terminal's own prompt."),
     "report": ("对方要求您做什么？卡号密码按1，安装软件按2，缴费按3，改结算账户按4，其他按5。",
@@ -59,8 +62,9 @@ def _stamp(moment):
 class Generator:
     """Builds the rows of one demo data set; `run` writes them in big executemany batches."""
 
-    def __init__(self, database, calls, days, seed, echo):
+    def __init__(self, database, calls, days, seed, echo, code_key, action_keys):
         self.database, self.total, self.days, self.echo = database, calls, days, echo
+        self.code_key, self.action_keys = code_key, tuple(action_keys)
         self.rng = random.Random(seed)
         self.now = clock.now().replace(tzinfo=None)
         self.merchants = [f"{100000000000000 + self.rng.randrange(9 * 10**14)}" for _ in range(max(50, calls // 40))]
@@ -130,13 +134,16 @@ class Generator:
                 created = self.now - timedelta(days=self.rng.random() * self.days)
                 expires = created + timedelta(hours=168)
                 status = "open" if expires > self.now else self.rng.choice(["completed", "completed", "cancelled", "open"])
+                code = f"{self.rng.randrange(10**CODE_DIGITS):0{CODE_DIGITS}d}"
                 outreach.append((merchant, self.rng.choice(["system_update", "data_verification", "business_change"]),
                                  self.rng.choice(["phone", "sms", "visit"]), "+864009001234",
-                                 self.rng.choice(["李娜", "王强", "陈静", "Zhang Wei"]), "请在终端上确认更新提示",
-                                 f"{self.rng.randrange(10**6):06d}", _stamp(created), _stamp(expires), status))
+                                 self.rng.choice(["李娜", "王强", "陈静", "Zhang Wei"]), self.rng.choice(self.action_keys),
+                                 code_hash(self.code_key, merchant, code), _stamp(created), _stamp(expires), status))
+            # Like every outreach row: no free text, no plaintext code (both columns are NOT NULL, so blank).
             self.database.conn.executemany(
-                "INSERT INTO outreach (merchant_id, reason, channel, from_number, staff_name, instructions,"
-                " reference_code, created_at, expires_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", outreach,
+                "INSERT INTO outreach (merchant_id, reason, channel, from_number, staff_name, action, code_hash,"
+                " created_at, expires_at, status, instructions, reference_code)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '')", outreach,
             )
 
     def _call(self, start):
@@ -299,8 +306,16 @@ class Generator:
             )
 
 
-def generate(database, calls, days=365, seed=7, echo=print):
-    """Generate `calls` calls (about 10 events each) spread over `days` days up to now; return a summary."""
+def generate(database, calls, days=365, seed=7, echo=print, code_key=None, action_keys=None):
+    """Generate `calls` calls (about 10 events each) spread over `days` days up to now; return a summary.
+
+    Outreach codes are hashed with `code_key` and ask for one of `action_keys`; both default to the current app's
+    (`flask demo-data` runs in its context).
+    """
     if calls < 0 or days < 1:
         raise ValueError("calls must be >= 0 and days >= 1")
-    return Generator(database, calls, days, seed, echo).run()
+    if code_key is None:
+        code_key = current_app.config["CODE_SECRET"]
+    if action_keys is None:
+        action_keys = current_app.extensions["ivr"]["outreach_actions"].keys()
+    return Generator(database, calls, days, seed, echo, code_key, action_keys).run()

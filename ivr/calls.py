@@ -8,7 +8,7 @@ from .errors import InvalidInput, NotFound
 VERDICTS = ("locked", "genuine", "expired", "known_scam", "unconfirmed", "no_record")
 CALL_COLUMNS = (
     "sid", "from_number", "caller_withheld", "to_number", "language", "started_at", "answered_at", "ended_at",
-    "status", "duration", "verdict", "verdict_at", "merchant_id", "node",
+    "status", "duration", "verdict", "verdict_at", "merchant_id", "identified_by", "node",
 )
 MAX_LIMIT = 500
 

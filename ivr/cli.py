@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from werkzeug.serving import make_server
 
-from . import db, demo, flows
+from . import db, demo, flows, outreach
 from .errors import FlowError
 from .simulator import Call, FlaskTransport, HttpTransport
 
@@ -37,9 +37,12 @@ def init_db_command(with_demo):
     try:
         database = _database()
         applied = db.migrate(database)
+        hashed = outreach.hash_plaintext_codes(database, current_app.config["CODE_SECRET"])
     except Exception as error:  # noqa: BLE001 - turned into a clear message for the operator
         raise click.ClickException(f"cannot migrate {current_app.config['DATABASE']}: {error}") from None
     click.echo(f"Database {current_app.config['DATABASE']}: " + (f"applied migrations {applied}" if applied else "up to date"))
+    if hashed:
+        click.echo(f"Stored {hashed} older plaintext reference codes as keyed hashes.")
     if with_demo:
         click.echo(demo.load(current_app._get_current_object()))
 

@@ -68,7 +68,15 @@ def _template_globals():
         "csrf_token": csrf_token,
         "staff": current_user() if request.blueprint in uitext.DASHBOARD_BLUEPRINTS else None,
         "names": uitext.value_names(lang),
+        "identified_by": lambda value, short=False: _identified_by(value, lang, short),
+        "lock_scope": lambda scope: uitext.lock_scope_name(scope, lang),
     }
+
+
+def _identified_by(value, lang, short=False):
+    """How a call identified its merchant (calls.identified_by), in words; an unknown value is shown as stored."""
+    words = (uitext.IDENTIFIED_BY_SHORT if short else uitext.IDENTIFIED_BY_WORDS).get(value or "none")
+    return uitext.translate(words, lang) if words else str(value)
 
 
 def safe_next(target, default):

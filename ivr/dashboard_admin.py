@@ -3,6 +3,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from . import audit, db, users
 from .errors import Conflict, InvalidInput, NotFound
+from .phone import mask
 from .staffauth import actor, admin_required, guard
 
 bp = Blueprint("dash_admin", __name__, url_prefix="/dashboard")
@@ -19,6 +20,10 @@ def audit_log():
     database = db.get_db()
     rows = audit.entries(database, user=args.get("user", "").strip(), action=args.get("action", "").strip(),
                          target=args.get("target", "").strip(), before=before or None, limit=audit.PAGE + 1)
+    for row in rows:
+        detail = row["detail_data"]
+        if row["action"] == "lock.lift" and isinstance(detail, dict) and detail.get("scope") == "number":
+            row["target"] = mask(row["target"])  # a caller's number, masked here as everywhere else for staff
     return render_template(
         "dashboard/audit.html", rows=rows[:audit.PAGE], more=len(rows) > audit.PAGE, actions=audit.actions(database),
         filters={key: args.get(key, "") for key in ("user", "action", "target")},

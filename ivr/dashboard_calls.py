@@ -1,6 +1,7 @@
 """Dashboard pages for calls: the filtered list, one call's timeline, revealing a number, and CSV exports."""
 import csv
 import io
+import itertools
 import re
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, session, stream_with_context, url_for
@@ -36,11 +37,24 @@ def calls():
     said = callsearch.said_by_call(database, [row["sid"] for row in rows])
     return render_template(
         "dashboard/calls.html", rows=rows, filters=filters, said=said, total=total, cap=callsearch.COUNT_CAP,
+        identified=identified_by(database, rows),
         older=callsearch.cursor_of(rows[-1]) if rows and has_older else None,
         newer=callsearch.cursor_of(rows[0]) if rows and has_newer else None,
         verdicts=callsearch.VERDICTS, statuses=callsearch.STATUSES, languages=callsearch.LANGUAGES,
         search_cap=callsearch.SEARCH_CAP,
     ), (400 if filters.errors else 200)
+
+
+def identified_by(database, rows):
+    """Return {sid: how the call identified its merchant} for listed calls (a row may already carry it)."""
+    found = {row["sid"]: row["identified_by"] for row in rows if row.get("identified_by")}
+    missing = [row["sid"] for row in rows if row["sid"] not in found]
+    for start in range(0, len(missing), 500):
+        part = missing[start:start + 500]
+        found.update(database.execute(
+            f"SELECT sid, identified_by FROM calls WHERE sid IN ({','.join('?' * len(part))})", part
+        ).fetchall())
+    return found
 
 
 @bp.get("/calls/<sid>")
@@ -61,6 +75,8 @@ def _numbers_for(database, kind, ref):
         rows = database.execute("SELECT reporter_number FROM reports WHERE id = ?", [ref]).fetchall()
     elif kind == "callback":
         rows = database.execute("SELECT from_number FROM callbacks WHERE id = ?", [ref]).fetchall()
+    elif kind == "attempt":  # the calling number of a wrong code, as a lock on that number lists it
+        rows = database.execute("SELECT caller_number FROM code_attempts WHERE id = ?", [ref]).fetchall()
     else:
         abort(400)
     return [row[0] for row in rows if row[0]]
@@ -126,12 +142,16 @@ def _csv_response(name, header, make_rows):
 def calls_csv():
     """The filtered calls list as CSV (numbers masked)."""
     filters = _audited_export_filters(callsearch.CallFilter, "export.calls")
-    header = ["sid", "started_at", "caller", "language", "status", "duration", "verdict", "merchant_id"]
+    header = ["sid", "started_at", "caller", "language", "status", "duration", "verdict", "merchant_id", "identified_by"]
 
     def make_rows(connection):
-        for row in callsearch.iter_calls(connection, filters):
-            yield [row["sid"], row["started_at"], mask(row["from_number"]), row["language"], row["status"],
-                   row["duration"], row["verdict"] or "", _cell(row["merchant_id"])]
+        calls = callsearch.iter_calls(connection, filters)
+        while batch := list(itertools.islice(calls, 500)):
+            identified = identified_by(connection, batch)
+            for row in batch:
+                yield [row["sid"], row["started_at"], mask(row["from_number"]), row["language"], row["status"],
+                       row["duration"], row["verdict"] or "", _cell(row["merchant_id"]),
+                       identified.get(row["sid"]) or "none"]
 
     return _csv_response("calls.csv", header, make_rows)
 
@@ -152,12 +172,14 @@ def reports():
 def reports_csv():
     """The filtered reports as CSV (reporters' numbers masked, reported numbers in full)."""
     filters = _audited_export_filters(reportlist.ReportFilter, "export.reports")
-    header = ["report_number", "created_at", "category", "number", "reporter", "merchant_id", "call_sid", "recording_url"]
+    header = ["report_number", "created_at", "category", "number", "reporter", "merchant_id", "call_sid", "recording_url",
+              "counted"]
 
     def make_rows(connection):
         for row in reportlist.iter_reports(connection, filters):
             yield [row["report_number"], row["created_at"], _cell(row["category"]), _cell(row["number"] or row["number_raw"]),
-                   mask(row["reporter_number"]), _cell(row["merchant_id"]), row["call_sid"], _cell(row["recording_url"])]
+                   mask(row["reporter_number"]), _cell(row["merchant_id"]), row["call_sid"], _cell(row["recording_url"]),
+                   int(bool(row.get("counted")))]
 
     return _csv_response("reports.csv", header, make_rows)
 

@@ -57,11 +57,12 @@ DEMO_MERCHANTS = [
     ("898440358120003", "Harbour Florist", ["+8613700137000"]),
     ("898440358120004", "Lakeside Pharmacy", ["+8613600136000"]),
 ]
-# (merchant, reason, staff name, instructions, fixed demo code, then: None=open, "completed" or "cancelled")
+# (merchant, reason, staff name, action (flows/catalogue/outreach_actions.yaml), fixed demo code, then: None=open,
+# "completed" or "cancelled")
 DEMO_OUTREACH = [
-    ("898440358120001", "system_update", "王敏", "在终端上接受更新提示", "246810", None),
-    ("898440358120001", "data_verification", "李强", "在官方App里重新上传营业执照", "135790", "completed"),
-    ("898440358120002", "business_change", "Chen Jing", "confirm the new business address in the official app", "112233", None),
+    ("898440358120001", "system_update", "王敏", "accept_terminal_update", "24681357", None),
+    ("898440358120001", "data_verification", "李强", "reupload_business_licence", "13579246", "completed"),
+    ("898440358120002", "business_change", "Chen Jing", "confirm_business_address", "11223344", None),
 ]
 DEMO_OFFICIAL_NUMBER = "+864008001234"
 # Reported by three demo merchants (so suspected), and one confirmed by staff.
@@ -79,10 +80,11 @@ def load_verification(app, database):
     with db.transaction(database):
         for merchant_id, name, phones in DEMO_MERCHANTS:
             merchants.upsert_merchant(database, merchant_id, name, phones, actor="demo")
-        for merchant_id, reason, staff, instructions, code, closed in DEMO_OUTREACH:
+        for merchant_id, reason, staff, action, code, closed in DEMO_OUTREACH:
             created = outreach.create_outreach(
-                database, merchant_id, reason, "phone", DEMO_OFFICIAL_NUMBER, staff, instructions,
-                actor="demo", reference_code=code,
+                database, merchant_id, reason, "phone", DEMO_OFFICIAL_NUMBER, staff, action, actor="demo",
+                catalogue=app.extensions["ivr"]["outreach_actions"], code_key=app.config["CODE_SECRET"],
+                reference_code=code,
             )
             if closed == "completed":
                 outreach.complete_outreach(database, created["id"], "demo")
@@ -91,10 +93,12 @@ def load_verification(app, database):
         for merchant_id, _, phones in DEMO_MERCHANTS[:3]:
             reports.file_report(database, "fee", number=DEMO_SUSPECTED, number_raw=DEMO_SUSPECTED[3:],
                                 merchant_id=merchant_id, reporter_number=phones[0], signals=["virtual"],
-                                threshold=app.config["REPORT_THRESHOLD"], window_days=app.config["REPORT_WINDOW_DAYS"])
+                                threshold=app.config["REPORT_THRESHOLD"], window_days=app.config["REPORT_WINDOW_DAYS"],
+                                reporter_registered=True)
         reports.file_report(database, "credentials", number=DEMO_CONFIRMED, number_raw=DEMO_CONFIRMED[3:],
                             merchant_id=DEMO_MERCHANTS[2][0], reporter_number=DEMO_MERCHANTS[2][2][0])
         reports.set_number_status(database, DEMO_CONFIRMED, "confirmed", "demo", "demo: confirmed by the fraud team")
+        # Strangers' wrong codes lock strangers out; the merchant's own phone can still check its codes.
         for _ in range(app.config["LOCK_ATTEMPTS"]):
             merchants.record_attempt(database, DEMO_LOCKED_MERCHANT, "+8618912345678", None, success=False)
     return f", {len(DEMO_MERCHANTS)} merchants, {len(DEMO_OUTREACH)} outreach and 2 watchlisted numbers"

@@ -85,10 +85,23 @@ class CallContext:
         (into or self.response).say(text, voice=voice, language=SAY_LANGUAGES.get(self.language, "en-US"))
         self.log("prompt", text=text)
 
-    def prompt(self, node, into=None):
-        """Speak a node's prompt with the call's variables filled in."""
-        if node.prompt is not None:
-            self.say(node.prompt.text(self.language, self.vars), into=into)
+    def prompt(self, node, into=None, retry=False):
+        """Speak a node's prompt (its shorter reprompt on a retry) with the call's variables filled in."""
+        prompt = node.reprompt if retry and node.reprompt is not None else node.prompt
+        if prompt is not None:
+            self.say(prompt.text(self.language, self.vars), into=into)
+
+    def say_in(self, language, text, into=None):
+        """Speak `text` in another of the flow's languages, with that language's own voice."""
+        (into or self.response).say(text, voice=self.settings.voices[language],
+                                    language=SAY_LANGUAGES.get(language, "en-US"))
+        self.log("prompt", text=text)
+
+    def url(self, node, **flags):
+        """The URL of the step that takes the answer at `node`, for this turn of the call only."""
+        # The turn number makes every answer's URLs unique: a replayed request of an earlier turn never
+        # matches the turn the call is waiting at, so it changes nothing.
+        return self.settings.url(node, turn=self.state.get("turn"), **flags)
 
     def message(self, name):
         """Speak one of the flow's shared messages."""
@@ -98,10 +111,20 @@ class CallContext:
 def begin(context):
     """Answer a new call: render the flow's start node."""
     context.state.setdefault("tries", {})
+    context.state["turn"] = 1
     render(context, context.flow.start)
 
 
-def render(context, name):
+def awaits(call, node, turn):
+    """True when the call is live and waiting for an answer at `node` in turn `turn` (a string from the URL)."""
+    state = call["state"]
+    if call.get("ended_at") or state.get("node") != node:
+        return False
+    # Calls begun before turns were numbered have none; they are matched by node alone until they end.
+    return "turn" not in state or turn == str(state["turn"])
+
+
+def render(context, name, retry=False):
     """Render nodes from `name` on until one waits for the caller or ends the call."""
     flow = context.flow
     for _ in range(MAX_HOPS):
@@ -120,16 +143,16 @@ def render(context, name):
             context.log("hangup")
             return
         elif kind in ("menu", "collect"):
-            _gather(context, node)
+            _gather(context, node, retry and name == node.name)
             return
         elif kind == "record":
             context.prompt(node)
             context.response.record(
-                action=context.settings.url(name), method="POST", max_length=node.max_length,
+                action=context.url(name), method="POST", max_length=node.max_length,
                 finish_on_key="#", play_beep=True, timeout=5, trim="trim-silence",
             )
             # Twilio skips the action URL when nothing was recorded and goes on to the next verb.
-            context.response.redirect(context.settings.url(name, empty="1"), method="POST")
+            context.response.redirect(context.url(name, empty="1"), method="POST")
             return
         elif kind == "transfer":
             number = context.settings.numbers.get(node.to)
@@ -142,7 +165,7 @@ def render(context, name):
                 name = node.closed or node.no_answer
                 continue
             context.prompt(node)
-            dial = context.response.dial(action=context.settings.url(name), method="POST", timeout=node.timeout)
+            dial = context.response.dial(action=context.url(name), method="POST", timeout=node.timeout)
             dial.number(number)
             context.log("transfer", detail={"result": "dialling"})
             return
@@ -151,10 +174,9 @@ def render(context, name):
     raise FlowError(f"{flow.path}: more than {MAX_HOPS} steps without waiting for the caller at {name!r}")
 
 
-def _gather(context, node):
-    settings = context.settings
+def _gather(context, node, retry=False):
     language = context.language
-    options = {"action": settings.url(node.name), "method": "POST", "timeout": node.timeout}
+    options = {"action": context.url(node.name), "method": "POST", "timeout": node.timeout}
     if node.kind == "menu":
         options["num_digits"] = 1
         hints = [word for option in node.options for word in option.words.get(language, ())]
@@ -175,11 +197,25 @@ def _gather(context, node):
     else:
         options["input"] = "dtmf"
     gather = Gather(**options)
-    context.prompt(node, into=gather)
+    context.prompt(node, into=gather, retry=retry)
+    _offer_next_language(context, node, gather)
     context.response.append(gather)
     if not options.get("action_on_empty_result"):
         # Twilio falls through to the next verb when the caller gives no input.
-        context.response.redirect(settings.url(node.name, noinput="1"), method="POST")
+        context.response.redirect(context.url(node.name, noinput="1"), method="POST")
+
+
+def _offer_next_language(context, node, gather):
+    # "For English, press 9" is said in English with an English voice, never read by the Mandarin one.
+    if any(option.language == "switch" for option in node.options):
+        following = _next_language(context)
+        if following != context.language:
+            context.say_in(following, context.flow.message("switch_to", following), into=gather)
+
+
+def _next_language(context):
+    languages = context.flow.languages
+    return languages[(languages.index(context.language) + 1) % len(languages)]
 
 
 def resume(context, name, flags):
@@ -189,6 +225,7 @@ def resume(context, name, flags):
         raise FlowError(f"node {name!r} does not take input")
     context.state["node"] = name
     context.state.setdefault("tries", {})
+    context.state["turn"] = context.state.get("turn", 0) + 1
     handler = {"menu": _menu_input, "collect": _collect_input, "record": _record_input, "transfer": _dial_result}
     handler[node.kind](context, node, flags)
 
@@ -219,11 +256,7 @@ def _menu_input(context, node, flags):
         return _retry(context, node, "invalid" if digits or speech else "no_input")
     context.state["tries"].pop(node.name, None)
     if choice.language:
-        languages = context.flow.languages
-        if choice.language == "switch":
-            new = languages[(languages.index(context.language) + 1) % len(languages)]
-        else:
-            new = choice.language
+        new = _next_language(context) if choice.language == "switch" else choice.language
         context.language = new
         context.log("language", detail={"language": new})
     render(context, choice.goto)
@@ -339,7 +372,7 @@ def _retry(context, node, reason):
         context.say(node.invalid.text(context.language, context.vars))
     else:
         context.message(reason)
-    render(context, node.name)
+    render(context, node.name, retry=True)
 
 
 def _run_action(context, node):

@@ -16,10 +16,10 @@ COMMON_KEYS = {"kind", "description"}
 # kind: (required keys, optional keys)
 KINDS = {
     "say": ({"prompt", "next"}, set()),
-    "menu": ({"prompt", "options", "no_input"}, {"timeout"}),
+    "menu": ({"prompt", "options", "no_input"}, {"timeout", "reprompt"}),
     "collect": (
         {"prompt", "save_as", "next", "no_input"},
-        {"min_digits", "max_digits", "speech", "validate", "empty", "star", "timeout", "invalid"},
+        {"min_digits", "max_digits", "speech", "validate", "empty", "star", "timeout", "invalid", "reprompt"},
     ),
     "record": ({"prompt", "save_as", "next"}, {"max_length", "empty"}),
     "transfer": ({"to", "next", "no_answer"}, {"prompt", "timeout", "hours", "closed"}),
@@ -101,6 +101,7 @@ class Node:
     save_as: str | None = None
     validate: str | None = None
     invalid: Prompt | None = None
+    reprompt: Prompt | None = None  # what a retry repeats (the choices), when shorter than the first prompt
     min_digits: int = 1
     max_digits: int = 20
     speech: bool = True
@@ -182,6 +183,12 @@ def load_flow(path):
     max_retries = data.get("max_retries", 2)
     if not isinstance(max_retries, int) or not 0 <= max_retries <= 5:
         raise FlowError(f"{where}: 'max_retries' must be a whole number from 0 to 5")
+    switches = [node.name for node in nodes.values() if any(option.language == "switch" for option in node.options)]
+    if switches and "switch_to" not in built_messages:
+        raise FlowError(
+            f"{where}: node {switches[0]!r} switches language, so messages need 'switch_to': in each language,"
+            " how to choose it (e.g. en: For English, press 9.)"
+        )
     flow = Flow(
         name=str(data["flow"]),
         path=where,
@@ -248,7 +255,7 @@ def _node(where, name, raw, languages):
             hint = " (where the caller goes after the last retry)" if key == "no_input" else ""
             raise FlowError(f"{where}: {what}: a {kind} node needs {key!r}{hint}; add it")
     values = {"name": name, "kind": kind, "description": str(raw.get("description", ""))}
-    for key in ("prompt", "invalid"):
+    for key in ("prompt", "invalid", "reprompt"):
         if key in raw:
             values[key] = _prompt(where, f"{what} {key}", raw[key], languages)
     for key in TARGET_KEYS + ("run", "save_as", "validate", "to"):

@@ -12,10 +12,13 @@ log = logging.getLogger(__name__)
 @bp.get("/healthz")
 def healthz():
     """Report whether the app and its database work."""
-    flow = current_app.extensions["ivr"]["flow"]
+    app = current_app
+    flow = app.extensions["ivr"]["flow"]
+    body = {"flow": flow.name, "public_url": "set" if app.config.get("PUBLIC_URL") else "missing",
+            "warnings": list(app.extensions["ivr"]["warnings"])}
     try:
         db.check(db.get_db())
     except Exception as error:  # noqa: BLE001 - any database failure means "not healthy"
         log.warning("healthz: database unavailable: %s", error)
-        return {"status": "unavailable", "database": "unavailable", "flow": flow.name}, 503
-    return {"status": "ok", "database": "ok", "flow": flow.name}, 200
+        return dict(body, status="unavailable", database="unavailable"), 503
+    return dict(body, status="ok", database="ok"), 200

@@ -100,50 +100,119 @@ def merchants_for_phone(database, number):
     ).fetchall()]
 
 
-# -- reference-code attempts and the lock ---------------------------------------------------
+# -- reference-code attempts and the locks ---------------------------------------------------
 
-# An attempt counts against a lock only if it came after the merchant was last unlocked by staff.
+# Wrong codes fill three counters, so that strangers cannot lock a merchant's own phones out: one per merchant
+# for callers not on file (withheld IDs included), one per merchant for its registered phones, and one per
+# calling number across merchants. A lock stops code checking only, and staff can lift each one.
+LOCK_SCOPES = ("merchant_strangers", "merchant_registered", "number")
+# scope: (the column its key is in, which attempts fill it)
+_COUNTERS = {
+    "merchant_strangers": ("merchant_id", "merchant_id IS NOT NULL AND registered = 0"),
+    "merchant_registered": ("merchant_id", "merchant_id IS NOT NULL AND registered = 1"),
+    "number": ("caller_number", "caller_number IS NOT NULL"),
+}
+# Wrong codes within the window and after the counter's last lift. An attempt fills two counters (its merchant's
+# and its number's), so lifting one must leave the other as it is: lifts are kept per counter.
 _COUNTED = (
-    "SELECT count(*) FROM code_attempts a LEFT JOIN merchants m ON m.id = a.merchant_id"
-    " WHERE a.success = 0 AND a.at >= ? AND (m.unlocked_at IS NULL OR a.at > m.unlocked_at) AND {where}"
+    "success = 0 AND at >= :since AND at > coalesce("
+    "(SELECT max(l.at) FROM lock_lifts l WHERE l.scope = :scope AND l.key = {column}), '')"
 )
 
 
-def record_attempt(database, merchant_id, caller_number, call_sid, success):
-    """Remember one reference-code attempt (right or wrong) for the brute-force lock."""
+def record_attempt(database, merchant_id, caller_number, call_sid, success, registered=False):
+    """Remember one reference-code attempt (right or wrong); `registered`: the caller is on file for the merchant."""
     database.execute(
-        "INSERT INTO code_attempts (merchant_id, caller_number, call_sid, at, success) VALUES (?, ?, ?, ?, ?)",
-        [merchant_id, caller_number, call_sid, clock.stamp(), int(bool(success))],
+        "INSERT INTO code_attempts (merchant_id, caller_number, call_sid, at, success, registered)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [merchant_id, caller_number, call_sid, clock.stamp(), int(bool(success)), int(bool(registered))],
     )
 
 
-def failed_attempts(database, merchant_id=None, caller_number=None, hours=24):
-    """Count failed codes in the last `hours` for a merchant or for a calling number."""
-    since = clock.stamp(clock.now() - timedelta(hours=hours))
-    if merchant_id is not None:
-        return database.execute(_COUNTED.format(where="a.merchant_id = ?"), [since, merchant_id]).fetchone()[0]
+def _since(hours):
+    return clock.stamp(clock.now() - timedelta(hours=hours))
+
+
+def failed_attempts(database, scope, key, hours=24):
+    """Count the wrong codes of the last `hours` in one counter (`scope` of LOCK_SCOPES, for `key`) since its last lift."""
+    column, fills = _COUNTERS[scope]
+    return database.execute(
+        f"SELECT count(*) FROM code_attempts WHERE {fills} AND {column} = :key AND {_COUNTED.format(column=column)}",
+        {"key": key, "since": _since(hours), "scope": scope},
+    ).fetchone()[0]
+
+
+def counters_for(merchant_id, caller_number, registered):
+    """The (scope, key) counters an attempt by this caller for this merchant fills and is held back by."""
+    counters = [("merchant_registered" if registered else "merchant_strangers", merchant_id)]
     if caller_number is not None:
-        return database.execute(_COUNTED.format(where="a.caller_number = ?"), [since, caller_number]).fetchone()[0]
-    return 0
+        counters.append(("number", caller_number))
+    return counters
 
 
-def is_locked(database, merchant_id, caller_number, limit=5, hours=24):
-    """True when the merchant, or the number calling, has had `limit` failed codes within `hours`."""
-    return (
-        failed_attempts(database, merchant_id=merchant_id, hours=hours) >= limit
-        or (caller_number is not None and failed_attempts(database, caller_number=caller_number, hours=hours) >= limit)
-    )
+def is_locked(database, merchant_id, caller_number, registered, limit=5, hours=24):
+    """True when any counter this caller fills for this merchant has had `limit` wrong codes within `hours`."""
+    return any(failed_attempts(database, scope, key, hours) >= limit
+               for scope, key in counters_for(merchant_id, caller_number, registered))
+
+
+def active_locks(database, limit=5, hours=24, merchant_id=None, number=None):
+    """Return every lock in force (scope, key, merchant_id or number, failures, last_at, until), newest first."""
+    found = []
+    for scope, (column, fills) in _COUNTERS.items():
+        wanted = merchant_id if column == "merchant_id" else number
+        if (merchant_id is not None or number is not None) and wanted is None:
+            continue
+        params = {"since": _since(hours), "scope": scope, "limit": limit, "key": wanted}
+        where = f"{fills} AND {_COUNTED.format(column=column)}" + (f" AND {column} = :key" if wanted is not None else "")
+        for key, failures, last_at in database.execute(
+            f"SELECT {column}, count(*), max(at) FROM code_attempts WHERE {where} GROUP BY {column}"
+            " HAVING count(*) >= :limit", params,
+        ).fetchall():
+            # The lock lasts until the limit-th newest wrong code leaves the window.
+            oldest_counted = database.execute(
+                f"SELECT at FROM code_attempts WHERE {fills} AND {column} = :key AND {_COUNTED.format(column=column)}"
+                " ORDER BY at DESC LIMIT 1 OFFSET :offset", dict(params, key=key, offset=limit - 1),
+            ).fetchone()[0]
+            found.append({
+                "scope": scope, "key": key, "merchant_id": key if column == "merchant_id" else None,
+                "number": key if column == "caller_number" else None, "failures": failures, "last_at": last_at,
+                "until": clock.stamp(clock.parse(oldest_counted) + timedelta(hours=hours)),
+            })
+    return sorted(found, key=lambda lock: lock["last_at"], reverse=True)
+
+
+def lift_lock(database, scope, key, actor, hours=24 * 30):
+    """Lift one counter's lock: its wrong codes so far no longer count; returns how many were lifted."""
+    if scope not in LOCK_SCOPES:
+        raise InvalidInput(f"scope must be one of {', '.join(LOCK_SCOPES)}", field="scope")
+    if scope == "number":
+        key = to_e164(key) if isinstance(key, str) else None
+        if key is None:
+            raise InvalidInput("number is not a valid phone number", field="number")
+    else:
+        key = get_merchant(database, key)["id"]
+    stamp = clock.stamp()
+    with transaction(database):
+        lifted = failed_attempts(database, scope, key, hours)
+        database.execute("INSERT INTO lock_lifts (scope, key, at, lifted_by) VALUES (?, ?, ?, ?)",
+                         [scope, key, stamp, actor])
+        if scope != "number":
+            database.execute("UPDATE merchants SET unlocked_at = ?, unlocked_by = ? WHERE id = ?", [stamp, actor, key])
+        audit.record(database, actor, "lock.lift", key, {"scope": scope, "attempts": lifted})
+    return lifted
 
 
 def unlock_merchant(database, merchant_id, actor):
-    """Lift a merchant's lock: failed codes before now no longer count (for it or for the numbers that tried)."""
+    """Lift a merchant's locks: strangers', its registered phones', and those phones' own number locks."""
     merchant = get_merchant(database, merchant_id)
-    stamp = clock.stamp()
     with transaction(database):
-        database.execute(
-            "UPDATE merchants SET unlocked_at = ?, unlocked_by = ? WHERE id = ?", [stamp, actor, merchant["id"]]
-        )
-        audit.record(database, actor, "merchant.unlock", merchant["id"])
+        for scope in ("merchant_strangers", "merchant_registered"):
+            lift_lock(database, scope, merchant["id"], actor)
+        # The merchant's own phones fill their number's counter too; a stranger's number stays locked.
+        for phone in merchant["phones"]:
+            if failed_attempts(database, "number", phone):
+                lift_lock(database, "number", phone, actor)
     return get_merchant(database, merchant["id"])
 
 

@@ -1,5 +1,6 @@
 """Read-side queries for the merchant pages and the outreach list."""
 from . import clock, merchants, outreach
+from .errors import NotFound
 
 PAGE = 50
 
@@ -17,25 +18,83 @@ def search(database, q, limit=PAGE):
     ))
 
 
+MERCHANT_SCOPES = ("merchant_strangers", "merchant_registered")
+
+
 def detail(database, merchant_id, lock_attempts=5, lock_hours=24, limit=PAGE):
-    """Return a merchant with phones, lock state, outreach history, recent calls and reports; raise NotFound."""
+    """Return a merchant with phones, both lock counters, outreach history, recent calls and reports; raise NotFound."""
     merchant = merchants.get_merchant(database, merchant_id)
     merchant_id = merchant["id"]
     calls = list(database.query(
-        "SELECT rowid AS rid, sid, from_number, language, started_at, status, duration, verdict FROM calls"
+        "SELECT rowid AS rid, sid, from_number, language, started_at, status, duration, verdict, identified_by FROM calls"
         " WHERE merchant_id = ? ORDER BY started_at DESC LIMIT ?", [merchant_id, limit],
     ))
     found_reports = list(database.query(
         "SELECT * FROM reports WHERE merchant_id = ? ORDER BY created_at DESC LIMIT ?", [merchant_id, limit]
     ))
+    counters = merchant_counters(database, merchant_id, lock_attempts, lock_hours)
     return {
         "merchant": merchant,
-        "locked": merchants.is_locked(database, merchant_id, None, lock_attempts, lock_hours),
-        "failed_codes": merchants.failed_attempts(database, merchant_id=merchant_id, hours=lock_hours),
+        "counters": counters,
+        "lock_hours": lock_hours,
+        "locked": any(counter["locked"] for counter in counters),
+        "failed_codes": sum(counter["failures"] for counter in counters),
         "outreach_rows": outreach.for_merchant(database, merchant_id, limit),
         "calls": calls,
         "reports": found_reports,
     }
+
+
+def merchant_counters(database, merchant_id, lock_attempts=5, lock_hours=24):
+    """Return a merchant's two lock counters (callers not on file, its registered phones): failures, locked, until."""
+    in_force = {lock["scope"]: lock for lock in merchants.active_locks(database, lock_attempts, lock_hours,
+                                                                        merchant_id=merchant_id)}
+    counters = []
+    for scope in MERCHANT_SCOPES:
+        lock = in_force.get(scope)
+        counters.append({
+            "scope": scope, "key": merchant_id, "locked": lock is not None,
+            "failures": lock["failures"] if lock else merchants.failed_attempts(database, scope, merchant_id, lock_hours),
+            "until": lock["until"] if lock else None,
+        })
+    return counters
+
+
+def locks_in_force(database, lock_attempts=5, lock_hours=24, number=None):
+    """Every lock in force, newest first, with the merchant's name, and for a calling number's lock a reference
+    (`attempt:<id>` of its newest counted wrong code) that lifts it without the page carrying the number."""
+    locks = merchants.active_locks(database, lock_attempts, lock_hours, number=number)
+    ids = sorted({lock["merchant_id"] for lock in locks if lock["merchant_id"]})
+    names = {}
+    if ids:
+        marks = ",".join("?" * len(ids))
+        names = dict(database.execute(f"SELECT id, name FROM merchants WHERE id IN ({marks})", ids).fetchall())
+    for lock in locks:
+        lock["merchant_name"] = names.get(lock["merchant_id"])
+        lock["ref"] = lock["key"]
+        if lock["scope"] == "number":
+            newest = database.execute(
+                "SELECT max(id) FROM code_attempts WHERE caller_number = ? AND success = 0",
+                [lock["number"]],
+            ).fetchone()[0]
+            lock["attempt_id"] = newest
+            lock["ref"] = f"attempt:{newest}"
+    return locks
+
+
+def lock_key(database, scope, key):
+    """Return the key lift_lock needs for a lift form's (scope, key): an `attempt:<id>` reference becomes the
+    calling number of that wrong code; raise NotFound when there is no such attempt."""
+    if scope == "number" and key.startswith("attempt:"):
+        reference = key.partition(":")[2]
+        found = database.execute(
+            "SELECT caller_number FROM code_attempts WHERE id = ?",
+            [int(reference) if reference.isdigit() and len(reference) <= 18 else -1]
+        ).fetchone()
+        if found is None or not found[0]:
+            raise NotFound("no such lock")
+        return found[0]
+    return key
 
 
 def list_outreach(database, state="", merchant_id="", before=None, limit=PAGE):

@@ -1,27 +1,59 @@
-"""Outreach: every genuine contact asking a merchant to act, with its secret six-digit reference code."""
+"""Outreach: every genuine contact asking a merchant to act, with its eight-digit reference code (kept only hashed)."""
+import contextlib
+import hashlib
 import hmac
 import re
 import secrets
+import sqlite3
+import unicodedata
 from datetime import timedelta
 
 from . import audit, clock
+from .catalogue import findings
 from .db import transaction
 from .errors import Conflict, InvalidInput, NotFound
 from .merchants import check_merchant_id, get_merchant
 from .phone import to_e164
-from .textrules import check_characters
 
 REASONS = ("system_update", "data_verification", "business_change")
 CHANNELS = ("phone", "sms", "visit")
 STATUSES = ("open", "completed", "cancelled")
 MAX_VALID_HOURS = 24 * 30
+CODE_DIGITS = 8
 CODE_TRIES = 50
+MAX_NAME = 40
+# Besides letters (any script) and combining marks, a name may hold these: "Chen Jing", "阿依·买买提", "O'Neil",
+# "Jean-Luc", "J. Smith".
+NAME_MARKS = frozenset(" ·・'’-.")
+# Columns that hold a code, plaintext (before migration 6) or hashed: never shown, listed or logged.
+SECRET_COLUMNS = ("reference_code", "code_hash")
 
 
-def _text(value, field, limit, multiline=False):
-    if not isinstance(value, str) or not value.strip() or len(value.strip()) > limit:
-        raise InvalidInput(f"{field} must be 1-{limit} characters", field=field)
-    return check_characters(value.strip(), field, multiline)
+def code_hash(code_key, merchant_id, code):
+    """Return how a merchant's reference code is stored: HMAC-SHA256 with `code_key` over merchant and code, hex."""
+    # Keyed, so that a copy of the database alone cannot be searched for the codes merchants are waiting to check.
+    key = code_key.encode() if isinstance(code_key, str) else code_key
+    return hmac.new(key, f"{merchant_id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def check_staff_name(value):
+    """Return the stripped staff name, or raise InvalidInput: a name only, since the hotline speaks it to merchants."""
+    name = value.strip() if isinstance(value, str) else ""
+    if not 1 <= len(name) <= MAX_NAME:
+        raise InvalidInput(f"staff_name must be 1-{MAX_NAME} characters", field="staff_name")
+    for char in name:
+        if unicodedata.category(char)[0] not in "LM" and char not in NAME_MARKS:
+            raise InvalidInput(
+                f"staff_name must be a name only: letters, spaces, '·', apostrophes, hyphens and periods"
+                f" (found {char!r})", field="staff_name",
+            )
+    if not any(unicodedata.category(char)[0] == "L" for char in name):
+        raise InvalidInput("staff_name must contain letters", field="staff_name")
+    found = findings(name)
+    if found:
+        what, words, _ = found[0]
+        raise InvalidInput(f"staff_name must be a name only, not {what} ({words!r})", field="staff_name")
+    return name
 
 
 def _valid_hours(value):
@@ -34,21 +66,21 @@ def _valid_hours(value):
     return hours
 
 
-def new_code(database, merchant_id):
-    """Return a random six-digit code that none of the merchant's open outreach uses."""
+def new_code(database, merchant_id, code_key):
+    """Return a random eight-digit code that none of the merchant's open outreach uses."""
     taken = {row[0] for row in database.execute(
-        "SELECT reference_code FROM outreach WHERE merchant_id = ? AND status = 'open'", [merchant_id]
+        "SELECT code_hash FROM outreach WHERE merchant_id = ? AND status = 'open'", [merchant_id]
     ).fetchall()}
     for _ in range(CODE_TRIES):
-        code = f"{secrets.randbelow(10**6):06d}"
-        if code not in taken:
+        code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+        if code_hash(code_key, merchant_id, code) not in taken:
             return code
     raise Conflict("could not find a free reference code for this merchant")  # pragma: no cover
 
 
-def create_outreach(database, merchant_id, reason, channel, from_number, staff_name, instructions,
-                    valid_hours=168, actor="api", reference_code=None):
-    """Record a genuine contact and return {id, reference_code, expires_at}; `reference_code` is for demo data only."""
+def create_outreach(database, merchant_id, reason, channel, from_number, staff_name, action, valid_hours=168,
+                    actor="api", *, catalogue, code_key, reference_code=None):
+    """Record a genuine contact asking for `action` (a `catalogue` key); return {id, reference_code, expires_at}."""
     merchant_id = check_merchant_id(merchant_id)
     if reason not in REASONS:
         raise InvalidInput(f"reason must be one of {', '.join(REASONS)}", field="reason")
@@ -61,23 +93,52 @@ def create_outreach(database, merchant_id, reason, channel, from_number, staff_n
             raise InvalidInput("from_number is not a valid phone number", field="from_number")
     elif channel != "visit":
         raise InvalidInput("from_number (the official number used) is required for phone and SMS", field="from_number")
-    staff_name = _text(staff_name, "staff_name", 100)
-    instructions = _text(instructions, "instructions", 500, multiline=True)
+    staff_name = check_staff_name(staff_name)
+    if not isinstance(action, str) or action not in catalogue.keys():
+        raise InvalidInput(f"action must be one of the outreach actions: {', '.join(catalogue.keys())}", field="action")
     hours = _valid_hours(valid_hours)
     get_merchant(database, merchant_id)
     now = clock.now()
     with transaction(database):
-        code = reference_code or new_code(database, merchant_id)
+        # The code is returned this once and stored only hashed; a given `reference_code` is for demo data only.
+        code = reference_code or new_code(database, merchant_id, code_key)
         row = {
             "merchant_id": merchant_id, "reason": reason, "channel": channel, "from_number": number,
-            "staff_name": staff_name, "instructions": instructions, "reference_code": code,
-            "created_at": clock.stamp(now), "expires_at": clock.stamp(now + timedelta(hours=hours)), "status": "open",
+            "staff_name": staff_name, "action": action, "instructions": "", "reference_code": "",
+            "code_hash": code_hash(code_key, merchant_id, code), "created_at": clock.stamp(now),
+            "expires_at": clock.stamp(now + timedelta(hours=hours)), "status": "open",
         }
         outreach_id = database["outreach"].insert(row).last_pk
-        # The code itself stays out of the audit log: only the outreach id is recorded.
-        audit.record(database, actor, "outreach.create", outreach_id,
-                     {"merchant_id": merchant_id, "reason": reason, "channel": channel, "valid_hours": hours})
+        # Everything that was asked of the merchant, and by whom; the code stays out (the outreach id stands for it).
+        audit.record(database, actor, "outreach.create", outreach_id, {
+            "merchant_id": merchant_id, "reason": reason, "channel": channel, "from_number": number,
+            "staff_name": staff_name, "action": action, "valid_hours": hours, "expires_at": row["expires_at"],
+        })
     return {"id": outreach_id, "reference_code": code, "expires_at": row["expires_at"]}
+
+
+def hash_plaintext_codes(database, code_key):
+    """Store every plaintext code left from before migration 6 as its hash, and blank it; return how many."""
+    plain = "SELECT id, merchant_id, reference_code FROM outreach WHERE reference_code != ''"
+    if database.execute(plain + " LIMIT 1").fetchone() is None:
+        return 0  # every boot after the first: no write lock taken
+    # The old codes are zeroed where they stood (the rows and the index on them), not left in the file's free space.
+    secure = database.execute("PRAGMA secure_delete").fetchone()[0]
+    database.execute("PRAGMA secure_delete = ON")
+    try:
+        with transaction(database):
+            found = database.execute(plain).fetchall()
+            database.conn.executemany(
+                "UPDATE outreach SET code_hash = ?, reference_code = '' WHERE id = ?",
+                [(code_hash(code_key, merchant_id, code), outreach_id) for outreach_id, merchant_id, code in found],
+            )
+    finally:
+        database.execute(f"PRAGMA secure_delete = {int(secure)}")
+    # The log's copies of the pages that held them go too, unless another worker is still reading them: a checkpoint
+    # is only a clean-up, and the codes are hashed either way.
+    with contextlib.suppress(sqlite3.Error):
+        database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return len(found)
 
 
 def get_outreach(database, outreach_id):
@@ -102,8 +163,8 @@ def _with_state(row, now=None):
 
 
 def public(row):
-    """Return an outreach row without its reference code, for lists and logs."""
-    return {key: value for key, value in row.items() if key != "reference_code"}
+    """Return an outreach row without its reference code or the code's hash, for lists and logs."""
+    return {key: value for key, value in row.items() if key not in SECRET_COLUMNS}
 
 
 def _close(database, outreach_id, status, actor):
@@ -130,14 +191,14 @@ def complete_outreach(database, outreach_id, actor):
     return _close(database, outreach_id, "completed", actor)
 
 
-def match_code(database, merchant_id, code):
-    """Return the merchant's outreach whose code equals `code` (open and unexpired first), or None."""
-    code = str(code or "")
+def match_code(database, merchant_id, code, code_key):
+    """Return the merchant's outreach whose code is `code` (open and unexpired first), with `state`, or None."""
+    wanted = code_hash(code_key, merchant_id, str(code or "")).encode()
     now = clock.now()
     best = None
     # Every code of the merchant is compared in full, so timing does not reveal how close a guess was.
     for row in database.query("SELECT * FROM outreach WHERE merchant_id = ? ORDER BY id DESC", [merchant_id]):
-        if hmac.compare_digest(row["reference_code"].encode(), code.encode()):
+        if hmac.compare_digest((row["code_hash"] or "").encode(), wanted):
             row = _with_state(row, now)
             if best is None or (row["state"] == "open" and best["state"] != "open"):
                 best = row

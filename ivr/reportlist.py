@@ -2,7 +2,7 @@
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from . import localtime
+from . import clock, localtime
 from .errors import InvalidInput
 from .phone import to_e164
 
@@ -106,6 +106,8 @@ def list_numbers(database, status="", search="", before=None, limit=PAGE):
     sql = (
         "SELECT n.*, (SELECT count(*) FROM reports r WHERE r.number = n.number) AS reports,"
         " (SELECT count(DISTINCT r.merchant_id) FROM reports r WHERE r.number = n.number) AS merchants,"
+        " (SELECT count(DISTINCT r.merchant_id) FROM reports r WHERE r.number = n.number AND r.counted = 1)"
+        " AS counted_merchants,"
         " (SELECT group_concat(DISTINCT r.category) FROM reports r WHERE r.number = n.number) AS categories"
         " FROM numbers n" + (" WHERE " + " AND ".join(where) if where else "")
         + " ORDER BY n.last_reported_at DESC, n.number DESC LIMIT ?"
@@ -114,8 +116,9 @@ def list_numbers(database, status="", search="", before=None, limit=PAGE):
     return rows[:limit], len(rows) > limit
 
 
-def number_detail(database, number):
-    """Return a number's watchlist row, its reports and its status history, or None."""
+def number_detail(database, number, window_days=30):
+    """Return a number's watchlist row, its reports (each with `counted`), what counts towards the watchlist, and
+    its status history, or None."""
     rows = list(database.query("SELECT * FROM numbers WHERE number = ?", [number]))
     reports = list(database.query("SELECT * FROM reports WHERE number = ? ORDER BY id DESC LIMIT 200", [number]))
     if not rows and not reports:
@@ -124,10 +127,27 @@ def number_detail(database, number):
         "SELECT * FROM number_status_changes WHERE number = ? ORDER BY id DESC", [number]
     ))
     merchants = sorted({report["merchant_id"] for report in reports if report["merchant_id"]})
+    since = clock.stamp(clock.now() - timedelta(days=window_days))
+    counted_merchants, recent_merchants, uncounted = database.execute(
+        "SELECT count(DISTINCT CASE WHEN counted = 1 THEN merchant_id END),"
+        " count(DISTINCT CASE WHEN counted = 1 AND created_at >= ? THEN merchant_id END),"
+        " coalesce(sum(counted = 0), 0) FROM reports WHERE number = ?", [since, number],
+    ).fetchone()
     return {
         "number": number,
         "row": rows[0] if rows else {"number": number, "status": "reported"},
         "reports": reports,
         "changes": changes,
         "merchants": merchants,
+        "counted_merchants": counted_merchants,
+        "recent_merchants": recent_merchants,
+        "uncounted_reports": uncounted,
+        "window_days": window_days,
     }
+
+
+def empty_number(number, window_days=30):
+    """The number page's data for a number never reported (shown when it is locked as a calling number)."""
+    return {"number": number, "row": {"number": number, "status": None}, "reports": [], "changes": [],
+            "merchants": [], "counted_merchants": 0, "recent_merchants": 0, "uncounted_reports": 0,
+            "window_days": window_days}

@@ -241,6 +241,61 @@ MIGRATIONS.append(
     )
 )
 
+MIGRATIONS.append(
+    (
+        5,
+        "caller safety: how each call identified its merchant, lock counters by scope, reports that count",
+        # code_attempts.registered: the calling number is one of the merchant's registered phones, so strangers
+        # (withheld IDs included) and the merchant's own phones fill separate counters. lock_lifts: staff lifted
+        # one counter's lock (an attempt fills two counters, so a lift is kept per counter, not on the attempt);
+        # a lift before this release (merchants.unlocked_at) carries over to both of the merchant's counters.
+        # reports.counted: the report may raise its number to `suspected` (a reporter identified by a
+        # registered phone, the first report of its call); reports filed before this release count only
+        # where the reporter called from a phone registered to the merchant named.
+        """
+        ALTER TABLE calls ADD COLUMN identified_by TEXT NOT NULL DEFAULT 'none';
+        ALTER TABLE code_attempts ADD COLUMN registered INTEGER NOT NULL DEFAULT 0;
+        UPDATE code_attempts SET registered = 1 WHERE EXISTS (
+            SELECT 1 FROM merchant_phones p WHERE p.merchant_id = code_attempts.merchant_id AND p.phone = code_attempts.caller_number);
+        CREATE TABLE lock_lifts (
+            id INTEGER PRIMARY KEY,
+            scope TEXT NOT NULL,
+            key TEXT NOT NULL,
+            at TEXT NOT NULL,
+            lifted_by TEXT
+        );
+        CREATE INDEX lock_lifts_counter ON lock_lifts (scope, key, at);
+        INSERT INTO lock_lifts (scope, key, at, lifted_by)
+            SELECT scope, id, unlocked_at, unlocked_by FROM merchants,
+                (SELECT 'merchant_strangers' AS scope UNION ALL SELECT 'merchant_registered')
+            WHERE unlocked_at IS NOT NULL;
+        ALTER TABLE reports ADD COLUMN counted INTEGER NOT NULL DEFAULT 0;
+        UPDATE reports SET counted = 1 WHERE EXISTS (
+            SELECT 1 FROM merchant_phones p WHERE p.merchant_id = reports.merchant_id AND p.phone = reports.reporter_number);
+        CREATE INDEX IF NOT EXISTS code_attempts_scope ON code_attempts (merchant_id, registered, at);
+        CREATE INDEX IF NOT EXISTS reports_counted ON reports (number, counted, created_at);
+        CREATE INDEX IF NOT EXISTS calls_to_number ON calls (to_number)
+        """,
+    )
+)
+
+MIGRATIONS.append(
+    (
+        6,
+        "caller safety: outreach asks for a catalogue action, reference codes kept only as keyed hashes",
+        # outreach.action: a key of the outreach actions catalogue (IVR_OUTREACH_ACTIONS); older rows keep their
+        # free-text instructions, which are never read out again. outreach.code_hash: HMAC-SHA256 of the
+        # merchant and the code with the server's code key. SQL cannot know that key, so the plaintext codes of
+        # older rows are hashed and blanked by outreach.hash_plaintext_codes, run after every migrate. Codes are
+        # checked against all of a merchant's rows (by merchant_id), so code_hash needs no index. The index on the
+        # plaintext codes stays: dropped before they are blanked, its freed pages would keep them in the file.
+        """
+        ALTER TABLE outreach ADD COLUMN action TEXT;
+        ALTER TABLE outreach ADD COLUMN code_hash TEXT
+        """,
+    )
+)
+
 # Versions 20-29 belong to load, faults and data retention.
 MIGRATIONS.append(
     (

@@ -1,4 +1,5 @@
 """Plays Twilio: signed webhook requests with Twilio's parameters, following the TwiML that comes back."""
+import re
 import secrets
 import urllib.error
 import urllib.parse
@@ -10,6 +11,18 @@ from twilio.request_validator import RequestValidator
 
 ACCOUNT_SID = "AC" + "0" * 32
 WAITING_VERBS = ("Gather", "Record", "Dial")
+# How fast prompts are spoken: Han characters (and digits, one syllable each) a second, and English words.
+HAN_PER_SECOND = 4.5
+WORDS_PER_SECOND = 2.6
+_HAN_OR_DIGIT = re.compile(r"[\u3400-\u9fff\uf900-\ufaff0-9]")
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'-]*")
+
+
+def spoken_seconds(language, text):
+    """Seconds a <Say> in TwiML `language` (cmn-CN, yue-HK, en-US, ...) takes to speak `text`."""
+    if language.split("-")[0] in ("cmn", "yue", "zh"):
+        return len(_HAN_OR_DIGIT.findall(text)) / HAN_PER_SECOND
+    return len(_WORD.findall(text)) / WORDS_PER_SECOND
 
 
 class FlaskTransport:
@@ -50,6 +63,7 @@ class Turn:
     """One stretch of a call between inputs: what the caller heard and what TwiML waits for now."""
 
     heard: list = field(default_factory=list)
+    spoken: list = field(default_factory=list)  # (TwiML language, text, inside the waiting Gather) per <Say>
     waiting: ElementTree.Element | None = None  # the Gather, Record or Dial waiting for the caller
     url: str = ""  # URL of the document that holds `waiting`
     rest: list = field(default_factory=list)  # verbs after `waiting`, run on fall-through
@@ -60,6 +74,11 @@ class Turn:
     def text(self):
         """Everything heard in this turn, one line per <Say>."""
         return "\n".join(self.heard)
+
+    def seconds(self, until_waiting=False):
+        """Seconds of speech in this turn (`until_waiting`: only what comes before the Gather it waits at)."""
+        return sum(spoken_seconds(language, text) for language, text, inside in self.spoken
+                   if not (until_waiting and inside))
 
     @property
     def waiting_for(self):
@@ -199,8 +218,12 @@ class Call:
         for index, verb in enumerate(verbs):
             if verb.tag == "Say":
                 turn.heard.append((verb.text or "").strip())
+                turn.spoken.append((verb.get("language", "en-US"), turn.heard[-1], False))
             elif verb.tag == "Gather":
-                turn.heard.extend((child.text or "").strip() for child in verb if child.tag == "Say")
+                for child in verb:
+                    if child.tag == "Say":
+                        turn.heard.append((child.text or "").strip())
+                        turn.spoken.append((child.get("language", "en-US"), turn.heard[-1], True))
                 return self._wait(turn, verb, url, verbs[index + 1:])
             elif verb.tag in ("Record", "Dial"):
                 return self._wait(turn, verb, url, verbs[index + 1:])

@@ -87,3 +87,59 @@ def value_names(lang):
     """Return {stored value: name staff read} in `lang`."""
     position = 1 if lang == "zh" else 0
     return {key: names[position] for key, names in VALUES.items()}
+
+
+# -- caller safety: locks by scope, how a call identified its merchant, reports that count ------------------------
+
+ZH.update({
+    "Locks in force": "生效中的锁定", "No locks in force.": "目前没有生效的锁定。", "Scope": "范围",
+    "Merchant or number": "商户或号码", "Wrong codes": "错误参考码", "Until": "锁定至", "Lift": "解除",
+    "Lift (recorded in the audit log)": "解除锁定（记入审计日志）",
+    "Wrong codes from callers not on file": "非登记电话的错误参考码", "Wrong codes from its registered phones": "登记电话的错误参考码",
+    "Lock lifted: {n} wrong codes no longer count.": "锁定已解除：{n} 次错误参考码不再计入。",
+    "Calling number locked": "来电号码已锁定", "Identified": "识别方式", "Counts": "计入",
+    "identified by a registered phone": "通过登记电话识别", "identified by the merchant number typed in": "通过输入的商户编号识别",
+    "not identified": "未识别", "registered phone": "登记电话", "merchant number typed in": "输入商户编号",
+    "merchant identified": "已识别商户", "code checking locked after too many wrong codes": "错误参考码过多，核实已锁定",
+    "caller on file": "来电为登记电话", "caller not on file": "来电不是登记电话",
+    "reporter on file": "举报人为登记电话", "not verified": "未经核实",
+    "counted towards the watchlist": "计入观察名单", "Counted towards the watchlist": "计入观察名单", "not counted towards the watchlist": "不计入观察名单",
+    "{n} merchants with the reporter on file (counted)": "{n} 个商户由登记电话举报（计入）",
+    "{n} in the last {days} days": "最近 {days} 天内 {n} 个", "{n} other reports, not verified": "其他 {n} 条举报，未经核实",
+    "Counted merchants": "计入的商户", "{n} wrong codes in {hours} h": "{hours} 小时内 {n} 次错误参考码",
+    "One of the operator's own numbers: it cannot be confirmed as a scam.": "这是本机构自己的号码，不能确认为诈骗号码。",
+    "This is one of the operator's own numbers; it cannot be marked as a scam.": "这是本机构自己的号码，不能标记为诈骗号码。",
+})
+
+# How staff read a call's identified_by (the values are ivr.verify.IDENTIFIED_BY); long words, then short ones.
+IDENTIFIED_BY_WORDS = {
+    "registered_phone": "identified by a registered phone",
+    "merchant_number": "identified by the merchant number typed in",
+    "none": "not identified",
+}
+IDENTIFIED_BY_SHORT = {"registered_phone": "registered phone", "merchant_number": "merchant number typed in",
+                       "none": "not identified"}
+
+VALUES.update({
+    "merchant_strangers": ("merchant, callers not on file", "商户（非登记电话来电）"),
+    "merchant_registered": ("merchant, its registered phones", "商户（登记电话来电）"),
+    # `number` already names the events that record the number that called; a lock's scope has its own key.
+    "lock_number": ("calling number, all merchants", "来电号码（所有商户）"),
+    "identified": ("identified", "识别商户"), "lock": ("lock", "锁定"),
+})
+
+
+def lock_scope_name(scope, lang):
+    """Return a lock scope (ivr.merchants.LOCK_SCOPES) as staff read it."""
+    key = "lock_number" if scope == "number" else scope
+    return value_names(lang).get(key, scope)
+
+
+# -- caller safety: outreach asks for an action from the operator's catalogue --------------------------------------
+
+ZH.update({
+    "Asked to do": "请商户做",
+    "not in the catalogue, not read out": "不在目录中，不会播报",
+    "The hotline reads this out to the merchant; only what the catalogue offers can be asked.":
+        "热线会向商户读出这一项；只能选择目录中列出的事项。",
+})

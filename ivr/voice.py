@@ -19,6 +19,8 @@ bp = Blueprint("voice", __name__, url_prefix="/voice")
 log = logging.getLogger(__name__)
 CALL_SID = re.compile(r"^[A-Za-z0-9]{2,64}$")
 FLAG_NAMES = ("noinput", "empty")
+# The call columns a flow step may change.
+CALL_COLUMNS = frozenset({"language", "verdict", "verdict_at", "merchant_id", "identified_by"})
 MAX_SECONDS = 7 * 24 * 3600
 STEP_RULE = "/step"
 
@@ -56,6 +58,15 @@ def twiml_document(response):
 
 
 EMPTY = twiml_document(VoiceResponse())
+
+
+def _hang_up():
+    response = VoiceResponse()
+    response.hangup()
+    return twiml_document(response)
+
+
+HANG_UP = _hang_up()
 
 
 def twiml(response, status=200):
@@ -214,11 +225,20 @@ def _answer(context, expected):
         state = context.state
         db.save_call(
             database, call["sid"], state, token=token, answer=body, at=context.stamp, node=state.get("node"),
-            **{key: value for key, value in context.changes.items() if key in ("language", "verdict", "verdict_at", "merchant_id")},
+            **{key: value for key, value in context.changes.items() if key in CALL_COLUMNS},
         )
         db.record_events(database, call["sid"], context.events)
 
     return Answer(body, store, call["sid"], expected)
+
+
+def _unchanged(call, row):
+    """The Answer to a request the call is not waiting for (a replay): the call's last answer, storing nothing."""
+    # A signed request captured earlier and sent again (with a fresh idempotency token) must change nothing:
+    # an ended call only ever hangs up; a live one hears again what it is waiting at.
+    body = HANG_UP if call.get("ended_at") else (call.get("answer") or HANG_UP)
+    log.warning("voice: ignored a request call %s is not waiting for (a replay?)", call["sid"])
+    return Answer(body, _nothing, call["sid"], row)
 
 
 def _parties(form):
@@ -244,6 +264,8 @@ def incoming():
     this = request._get_current_object()
 
     def prepare(database, sid, call, row):
+        if call is not None:  # a call begins once: a new delivery of its first webhook is a replay
+            return _unchanged(call, row)
         context = _context(database, sid, call, this)
         caller = context.caller
         context.log("incoming", node=None, detail={"from": caller.number, "withheld": caller.withheld})
@@ -261,11 +283,14 @@ def step():
     this = request._get_current_object()
 
     def prepare(database, sid, call, row):
+        args = this.args
+        node = args.get("node", "")
+        if call is not None and not engine.awaits(call, node, args.get("turn")):
+            return _unchanged(call, row)
         # A call we have no row for (database restored, or state lost) is logged from here on.
         context = _context(database, sid, call, this)
-        args = this.args
         flags = {name: args.get(name) == "1" for name in FLAG_NAMES}
-        engine.resume(context, args.get("node", ""), flags)
+        engine.resume(context, node, flags)
         return _answer(context, row)
 
     return _deliver(prepare)
@@ -286,6 +311,9 @@ def status():
             duration = None
         if duration is not None and not 0 <= duration <= MAX_SECONDS:
             duration = None  # SQLite cannot store a garbled 30-digit duration; keep the status
+        if call is not None and call["ended_at"]:
+            # The end of a call is recorded once; a new delivery of an old callback must not rewrite it.
+            return Answer(EMPTY, _nothing, sid, row)
         # A call first heard of in its status callback is stored with its numbers.
         caller, to_number = _parties(form) if call is None else (None, None)
 

@@ -111,15 +111,17 @@ class Verification:
 
     merchant, phone, other, other_phone, official = MERCHANT, MERCHANT_PHONE, OTHER_MERCHANT, OTHER_PHONE, OFFICIAL
 
-    def __init__(self, database):
-        self.database = database
+    def __init__(self, database, app):
+        self.database, self.app = database, app
 
     def add_outreach(self, merchant=MERCHANT, reason="system_update", channel="phone", from_number=OFFICIAL,
-                     staff_name="王敏", instructions="在终端上接受更新提示", valid_hours=168):
+                     staff_name="王敏", action="accept_terminal_update", valid_hours=168):
         from ivr import outreach
 
+        extension = self.app.extensions["ivr"]
         return outreach.create_outreach(self.database, merchant, reason, channel, from_number, staff_name,
-                                        instructions, valid_hours, actor="test")
+                                        action, valid_hours, actor="test", catalogue=extension["outreach_actions"],
+                                        code_key=self.app.config["CODE_SECRET"])
 
 
 @pytest.fixture
@@ -130,7 +132,7 @@ def verification(app, database):
     app.extensions["ivr"]["official_numbers"] = frozenset({OFFICIAL})
     merchants.upsert_merchant(database, MERCHANT, "示例便利店", [MERCHANT_PHONE], actor="test")
     merchants.upsert_merchant(database, OTHER_MERCHANT, "Noodle House", [OTHER_PHONE], actor="test")
-    return Verification(database)
+    return Verification(database, app)
 
 
 @pytest.fixture

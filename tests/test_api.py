@@ -51,7 +51,7 @@ def test_put_merchant_with_broken_json_is_400(api):
 
 
 OUTREACH = {"merchant_id": MERCHANT, "reason": "system_update", "channel": "phone", "from_number": "4008001234",
-            "staff_name": "王敏", "instructions": "accept the update prompt on the terminal", "valid_hours": 48}
+            "staff_name": "王敏", "action": "accept_terminal_update", "valid_hours": 48}
 
 
 def test_post_outreach_returns_a_code_and_cancel_complete(api, app, verification):
@@ -59,7 +59,7 @@ def test_post_outreach_returns_a_code_and_cancel_complete(api, app, verification
     assert response.status_code == 201
     body = response.json
     assert set(body) == {"id", "reference_code", "expires_at"}
-    assert len(body["reference_code"]) == 6 and body["reference_code"].isdigit()
+    assert len(body["reference_code"]) == 8 and body["reference_code"].isdigit()
     assert body["reference_code"] not in str(rows(app, "SELECT * FROM audit"))
     cancelled = api("POST", f"/api/outreach/{body['id']}/cancel")
     assert cancelled.status_code == 200 and cancelled.json["status"] == "cancelled"
@@ -87,7 +87,9 @@ def test_outreach_valid_hours_defaults_to_seven_days(api, verification):
     ({"from_number": "12"}, "from_number"),
     ({"from_number": None}, "from_number"),
     ({"staff_name": ""}, "staff_name"),
-    ({"instructions": "  "}, "instructions"),
+    ({"action": "  "}, "action"),
+    ({"action": "install_anydesk"}, "action"),
+    ({"staff_name": "王敏 400800"}, "staff_name"),
     ({"valid_hours": 0}, "valid_hours"),
     ({"valid_hours": "soon"}, "valid_hours"),
     ({"valid_hours": 10000}, "valid_hours"),
@@ -150,7 +152,7 @@ def test_list_calls_by_verdict_since_and_merchant(api, call, verification):
     call.start(from_=verification.other_phone)
     call.press("1")
     call.press("1")
-    call.press("000000#" if created["reference_code"] != "000000" else "111111#")
+    call.press("00000000#" if created["reference_code"] != "00000000" else "11111111#")
     assert [c["sid"] for c in api("GET", "/api/calls?verdict=genuine").json["calls"]] == [genuine]
     assert [c["sid"] for c in api("GET", f"/api/calls?merchant_id={verification.other}").json["calls"]] == [call.sid]
     assert len(api("GET", "/api/calls?since=2000-01-01").json["calls"]) == 2

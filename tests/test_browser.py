@@ -9,7 +9,7 @@ import pytest
 from conftest import STAFF_PASSWORD, TOKEN, rows
 from werkzeug.serving import make_server
 
-from ivr import bigdemo, db, merchants, users
+from ivr import bigdemo, db, merchants, outreach, users
 from ivr.simulator import Call, HttpTransport
 
 CHROMIUM = os.environ.get("IVR_CHROMIUM", "/usr/bin/chromium")
@@ -36,7 +36,8 @@ def served(app):
     try:
         users.create_user(database, "ada", "admin", STAFF_PASSWORD)
         merchants.upsert_merchant(database, MERCHANT, "小王便利店", ["+8613800138000"])
-        bigdemo.generate(database, 1500, days=30, seed=3, echo=lambda *args: None)
+        bigdemo.generate(database, 1500, days=30, seed=3, echo=lambda *args: None, code_key=app.config["CODE_SECRET"],
+                         action_keys=app.extensions["ivr"]["outreach_actions"].keys())
     finally:
         database.conn.close()
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -107,11 +108,13 @@ def test_staff_work_the_dashboard_in_a_real_browser(served, page, app, capsys):
     page.fill("input[name=merchant_id]", MERCHANT)
     page.select_option("select[name=channel]", "phone")
     page.fill("input[name=from_number]", "4009001234")
-    page.fill("textarea[name=instructions]", "请在终端上确认系统更新提示")
+    page.select_option("select[name=action]", "accept_terminal_update")
     page.click("form.grid button[type=submit]")
     code = page.inner_text("#reference-code").strip()
-    assert re.fullmatch(r"[0-9]{6}", code)
-    assert rows(app, "SELECT reference_code FROM outreach WHERE merchant_id = ?", [MERCHANT])[-1]["reference_code"] == code
+    assert re.fullmatch(r"[0-9]{8}", code)
+    [row] = rows(app, "SELECT reference_code, code_hash, action FROM outreach WHERE merchant_id = ?", [MERCHANT])
+    assert row == {"reference_code": "", "code_hash": outreach.code_hash(app.config["CODE_SECRET"], MERCHANT, code),
+                   "action": "accept_terminal_update"}
     page.screenshot(path=str(SCREENSHOTS / "outreach-created.png"), full_page=True)
     page.goto(base + "/dashboard/outreach")
     assert code not in page.content()

@@ -182,3 +182,127 @@ def test_the_reports_page_lists_and_filters(client, login, database):
     reports.file_report(database, "remote_app", number="+8613912345679")
     page = client.get("/dashboard/reports?category=remote_app").get_data(as_text=True)
     assert "+8613912345679" in page and "+8613912345678" not in page
+
+
+# -- how a call identified its merchant -----------------------------------------------------------
+
+IDENTIFIED_WORDS = {
+    "zh": {"registered_phone": "通过登记电话识别", "merchant_number": "通过输入的商户编号识别", "none": "未识别"},
+    "en": {"registered_phone": "identified by a registered phone",
+           "merchant_number": "identified by the merchant number typed in", "none": "not identified"},
+}
+SHORT_WORDS = {
+    "zh": {"registered_phone": "登记电话", "merchant_number": "输入商户编号", "none": "未识别"},
+    "en": {"registered_phone": "registered phone", "merchant_number": "merchant number typed in", "none": "not identified"},
+}
+
+
+def _identified_calls(database):
+    for sid, how, merchant_id in (("CAid1", "registered_phone", "123456789012345"),
+                                  ("CAid2", "merchant_number", "123456789012345"), ("CAid3", "none", None)):
+        add_call(database, sid, clock.stamp(), merchant_id=merchant_id, identified_by=how)
+
+
+def _language(client, lang):
+    with client.session_transaction() as session:
+        token = session["csrf"]
+    client.post("/dashboard/language", data={"lang": lang, "csrf_token": token})
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("sid, how", [("CAid1", "registered_phone"), ("CAid2", "merchant_number"), ("CAid3", "none")])
+def test_the_call_page_says_how_the_merchant_was_identified(client, login, database, lang, sid, how):
+    login("agent")
+    _language(client, lang)
+    _identified_calls(database)
+    page = client.get(f"/dashboard/calls/{sid}").get_data(as_text=True)
+    shown = re.search(r'<dd id="identified-by">(.*?)</dd>', page, re.S).group(1)
+    assert IDENTIFIED_WORDS[lang][how] in shown
+    for other in set(IDENTIFIED_WORDS[lang]) - {how}:
+        assert IDENTIFIED_WORDS[lang][other] not in shown
+    assert ("识别方式" if lang == "zh" else "Identified") in page
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_calls_list_has_an_identified_column(client, login, database, lang):
+    login("agent")
+    _language(client, lang)
+    _identified_calls(database)
+    page = client.get("/dashboard/calls").get_data(as_text=True)
+    assert ("<th>识别方式</th>" if lang == "zh" else "<th>Identified</th>") in page
+    for sid, how in (("CAid1", "registered_phone"), ("CAid2", "merchant_number"), ("CAid3", "none")):
+        row = page[page.index(f'href="/dashboard/calls/{sid}"'):]
+        cell = re.search(r'<td class="identified">(.*?)</td>', row[:row.index("</tr>")], re.S).group(1)
+        assert SHORT_WORDS[lang][how] in cell
+
+
+def test_the_calls_export_has_identified_by(client, login, database):
+    login("agent")
+    _identified_calls(database)
+    add_call(database, "CAid4", clock.stamp(NOW - timedelta(days=1)))  # before identification was recorded: 'none'
+    exported = _csv(client.get("/dashboard/calls.csv"))
+    assert {row["sid"]: row["identified_by"] for row in exported} == {
+        "CAid1": "registered_phone", "CAid2": "merchant_number", "CAid3": "none", "CAid4": "none"}
+    assert list(exported[0])[-1] == "identified_by"  # a new last column: existing readers keep their columns
+
+
+@pytest.mark.parametrize("lang, identified, locked, registered", [
+    ("zh", ["已识别商户", "通过输入的商户编号识别"], "错误参考码过多，核实已锁定", ("来电不是登记电话", "来电为登记电话")),
+    ("en", ["merchant identified", "identified by the merchant number typed in"],
+     "code checking locked after too many wrong codes", ("caller not on file", "caller on file")),
+])
+def test_the_timeline_tells_identification_and_locks_in_words(client, login, database, lang, identified, locked,
+                                                               registered):
+    login("agent")
+    _language(client, lang)
+    events = [
+        {"kind": "identified", "detail": '{"merchant_id": "123456789012345", "by": "merchant_number"}'},
+        {"kind": "lock", "detail": '{"merchant_id": "123456789012345", "registered": false}'},
+        {"kind": "lock", "detail": '{"merchant_id": "123456789012345", "registered": true}'},
+    ]
+    add_call(database, "CAtl", clock.stamp(), events=events, merchant_id="123456789012345", identified_by="merchant_number")
+    page = client.get("/dashboard/calls/CAtl").get_data(as_text=True)
+    timeline = page[page.index('<ol class="timeline">'):]
+    first = timeline[timeline.index('class="ev ev-identified"'):]
+    first = first[:first.index("</li>")]
+    assert all(words in first for words in identified) and 'href="/dashboard/merchants/123456789012345"' in first
+    locks = re.findall(r'class="ev ev-lock">(.*?)</li>', timeline, re.S)
+    assert len(locks) == 2 and all(locked in body for body in locks)
+    assert registered[0] in locks[0] and registered[1] in locks[1] and registered[0] not in locks[1]
+    assert "&#34;by&#34;" not in timeline and '"registered"' not in timeline  # words, not the raw detail
+
+
+# -- reports that count towards the watchlist -------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang, on_file, unverified", [("zh", "举报人为登记电话", "未经核实"),
+                                                       ("en", "reporter on file", "not verified")])
+def test_the_reports_list_marks_which_reports_count(client, login, database, lang, on_file, unverified):
+    login("agent")
+    _language(client, lang)
+    counted = reports.file_report(database, "fee", number="+8613912345678", merchant_id="123456789012345",
+                                  reporter_registered=True)
+    other = reports.file_report(database, "fee", number="+8613912345678", merchant_id="222222222222222")
+    assert (counted["counted"], other["counted"]) == (1, 0)
+    page = client.get("/dashboard/reports").get_data(as_text=True)
+    for report, mark, not_mark in ((counted, on_file, unverified), (other, unverified, on_file)):
+        row = page[page.index(f"<td>{report['report_number']}</td>"):]
+        row = row[:row.index("</tr>")]
+        assert mark in row and not_mark not in row
+    exported = _csv(client.get("/dashboard/reports.csv"))
+    assert [(row["report_number"], row["counted"]) for row in exported] == [
+        (other["report_number"], "0"), (counted["report_number"], "1")]
+
+
+def test_the_call_page_marks_its_report_as_counted_or_not(client, login, database):
+    login("agent")
+    add_call(database, "CArep", clock.stamp(), merchant_id="123456789012345", identified_by="registered_phone")
+    reports.file_report(database, "fee", number="+8613912345678", merchant_id="123456789012345", call_sid="CArep",
+                        reporter_registered=True)
+    reports.file_report(database, "other", number="+8613912345679", merchant_id="123456789012345", call_sid="CArep",
+                        reporter_registered=True)  # the second report of a call never counts
+    page = client.get("/dashboard/calls/CArep").get_data(as_text=True)
+    section = page[page.index("已登记的举报"):page.index("</section>", page.index("已登记的举报"))]
+    first, second = section.split("<p>")[1:3]
+    assert "举报人为登记电话" in first and "计入观察名单" in first
+    assert "未经核实" in second and "不计入观察名单" in second

@@ -1,11 +1,12 @@
 """Dashboard pages that change things: numbers, merchants, outreach, call-backs; and the overview."""
+import json
 import re
 from datetime import timedelta
 
 import pytest
 from conftest import add_call, rows
 
-from ivr import clock, merchants, reports
+from ivr import clock, merchants, outreach, reports
 
 MERCHANT = "123456789012345"
 
@@ -71,12 +72,65 @@ def test_an_agent_sees_no_confirm_form(client, login, database):
     assert client.get("/dashboard/numbers/+8613900000000").status_code == 404
 
 
+@pytest.mark.parametrize("lang, on_file, unverified, summary", [
+    ("zh", "举报人为登记电话", "未经核实", ["2 个商户由登记电话举报（计入）", "最近 30 天内 1 个", "其他 3 条举报，未经核实"]),
+    ("en", "reporter on file", "not verified",
+     ["2 merchants with the reporter on file (counted)", "1 in the last 30 days", "3 other reports, not verified"]),
+])
+def test_the_number_page_shows_which_reports_count_towards_the_watchlist(client, login, database, lang, on_file,
+                                                                        unverified, summary):
+    login("admin")
+    with client.session_transaction() as session:
+        token = session["csrf"]
+    client.post("/dashboard/language", data={"lang": lang, "csrf_token": token})
+    number = "+8613912345678"
+    counted = [reports.file_report(database, "fee", number=number, merchant_id=merchant_id, reporter_registered=True)
+               for merchant_id in ("111111111111111", "222222222222222")]
+    database.execute("UPDATE reports SET created_at = ? WHERE id = ?",
+                     [clock.stamp(clock.now() - timedelta(days=40)), counted[0]["id"]])  # outside the window
+    uncounted = [reports.file_report(database, "fee", number=number, merchant_id=merchant_id)
+                 for merchant_id in ("333333333333333", "444444444444444", None)]
+    page = client.get(f"/dashboard/numbers/{number}").get_data(as_text=True)
+    shown = re.search(r'<dd id="counted">(.*?)</dd>', page, re.S).group(1)
+    assert all(words in " ".join(shown.split()) for words in summary)
+    for report, mark, not_mark in [(r, on_file, unverified) for r in counted] + [(r, unverified, on_file) for r in uncounted]:
+        row = page[page.index(f"<td>{report['report_number']}</td>"):]
+        row = row[:row.index("</tr>")]
+        assert mark in row and not_mark not in row
+    # Reports that do not count raise nothing, but staff may still confirm the number from them.
+    assert reports.number_summary(database, number)["status"] == "reported"
+    assert 'value="confirmed"' in page
+
+
+def test_an_admin_confirms_a_number_only_unverified_reporters_named(client, login, database, app):
+    token = login("admin")
+    for merchant_id in ("111111111111111", "222222222222222", "333333333333333"):
+        reports.file_report(database, "fee", number="+8613912345678", merchant_id=merchant_id)
+    assert reports.number_summary(database, "+8613912345678")["counted_reports"] == 0
+    response = client.post("/dashboard/numbers/+8613912345678/status",
+                           data={"status": "confirmed", "reason": "same script, police report", "csrf_token": token})
+    assert response.status_code == 302
+    assert "状态已保存" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert rows(app, "SELECT status FROM numbers") == [{"status": "confirmed"}]
+
+
+def test_the_numbers_list_shows_counted_merchants_beside_all_merchants(client, login, database):
+    login("agent")
+    reports.file_report(database, "fee", number="+8613912345678", merchant_id="111111111111111", reporter_registered=True)
+    reports.file_report(database, "fee", number="+8613912345678", merchant_id="222222222222222")
+    reports.file_report(database, "fee", number="+8613912345678", merchant_id="333333333333333")
+    page = client.get("/dashboard/numbers").get_data(as_text=True)
+    assert "<th>计入的商户</th>" in page
+    row = page[page.index("+8613912345678"):]
+    assert re.search(r'<td>3</td><td>3</td><td class="counted">1</td>', row[:row.index("</tr>")])
+
+
 # -- merchants ------------------------------------------------------------------------------
 
 
-def _lock(database, merchant_id, attempts=5):
+def _lock(database, merchant_id, attempts=5, caller="+8613900139000", registered=False):
     for _ in range(attempts):
-        merchants.record_attempt(database, merchant_id, "+8613900139000", "CAx", success=False)
+        merchants.record_attempt(database, merchant_id, caller, "CAx", success=False, registered=registered)
 
 
 def test_the_merchant_page_shows_details_phones_masked_calls_and_lock(client, login, database, merchant):
@@ -86,7 +140,7 @@ def test_the_merchant_page_shows_details_phones_masked_calls_and_lock(client, lo
     page = client.get(f"/dashboard/merchants/{merchant}").get_data(as_text=True)
     assert "小王便利店" in page and "+86 138****8000" in page and "13800138000" not in page
     assert 'href="/dashboard/calls/CAm1"' in page and "已锁定" in page
-    assert "/unlock" not in page  # agents cannot unlock
+    assert "/unlock" not in page and "/locks/lift" not in page  # agents cannot unlock
     assert client.get("/dashboard/merchants/000").status_code == 404
     assert merchant in client.get("/dashboard/merchants?q=小王").get_data(as_text=True)
     assert merchant in client.get("/dashboard/merchants?q=12345").get_data(as_text=True)
@@ -94,13 +148,22 @@ def test_the_merchant_page_shows_details_phones_masked_calls_and_lock(client, lo
 
 def test_an_admin_unlocks_a_locked_merchant(client, login, database, merchant, app):
     token = login("admin")
-    _lock(database, merchant)
+    _lock(database, merchant)  # a stranger's wrong codes
+    _lock(database, merchant, caller="+8613800138000", registered=True)  # and its own phone's
+    assert merchants.is_locked(database, merchant, None, registered=False)
+    assert merchants.is_locked(database, merchant, None, registered=True)
     assert "/unlock" in client.get(f"/dashboard/merchants/{merchant}").get_data(as_text=True)
     assert client.post(f"/dashboard/merchants/{merchant}/unlock", data={"csrf_token": token}).status_code == 302
-    assert not merchants.is_locked(database, merchant, None)
-    assert rows(app, "SELECT user, action, target FROM audit WHERE action = 'merchant.unlock'") == [
-        {"user": "ada", "action": "merchant.unlock", "target": merchant}
+    assert not merchants.is_locked(database, merchant, None, registered=False)
+    assert not merchants.is_locked(database, merchant, None, registered=True)
+    assert [(row["user"], row["target"], json.loads(row["detail"])) for row in rows(
+        app, "SELECT user, target, detail FROM audit WHERE action = 'lock.lift' ORDER BY id")] == [
+        ("ada", merchant, {"scope": "merchant_strangers", "attempts": 5}),
+        ("ada", merchant, {"scope": "merchant_registered", "attempts": 5}),
+        ("ada", "+8613800138000", {"scope": "number", "attempts": 5}),  # its own phone's number lock too
     ]
+    assert not merchants.is_locked(database, merchant, "+8613800138000", registered=True)
+    assert "商户已解锁" in client.get(f"/dashboard/merchants/{merchant}").get_data(as_text=True)
 
 
 # -- outreach -------------------------------------------------------------------------------
@@ -108,7 +171,7 @@ def test_an_admin_unlocks_a_locked_merchant(client, login, database, merchant, a
 
 def _create(client, token, **overrides):
     data = {"merchant_id": MERCHANT, "reason": "system_update", "channel": "phone", "from_number": "4009001234",
-            "staff_name": "李娜", "instructions": "请在终端上确认更新提示", "valid_hours": "48", "csrf_token": token}
+            "staff_name": "李娜", "action": "accept_terminal_update", "valid_hours": "48", "csrf_token": token}
     data.update(overrides)
     return client.post("/dashboard/outreach", data=data)
 
@@ -119,18 +182,22 @@ def test_creating_outreach_shows_its_code_once(client, login, merchant, app):
     assert response.status_code == 201 and response.headers["Cache-Control"] == "no-store"
     [row] = rows(app, "SELECT * FROM outreach")
     page = response.get_data(as_text=True)
-    assert re.search(rf'id="reference-code">{row["reference_code"]}<', page)
+    code = re.search(r'id="reference-code">([0-9]{8})<', page).group(1)
+    assert row["code_hash"] == outreach.code_hash(app.config["CODE_SECRET"], MERCHANT, code) and row["reference_code"] == ""
     assert row["staff_name"] == "李娜" and row["from_number"] == "+864009001234"
+    assert row["action"] == "accept_terminal_update"
     again = client.get("/dashboard/outreach").get_data(as_text=True)
-    assert row["reference_code"] not in again and "李娜" in again
-    assert row["reference_code"] not in client.get(f"/dashboard/merchants/{MERCHANT}").get_data(as_text=True)
+    assert code not in again and "李娜" in again and "在终端上接受更新提示" in again
+    assert code not in client.get(f"/dashboard/merchants/{MERCHANT}").get_data(as_text=True)
     [entry] = rows(app, "SELECT user, detail FROM audit WHERE action = 'outreach.create'")
-    assert entry["user"] == "abe" and row["reference_code"] not in entry["detail"]
+    assert entry["user"] == "abe" and code not in entry["detail"]
 
 
 @pytest.mark.parametrize("overrides, message", [({"merchant_id": "999999999999999"}, "no merchant"),
                                                 ({"reason": "lottery"}, "reason"),
-                                                ({"instructions": ""}, "instructions")])
+                                                ({"action": ""}, "action"),
+                                                ({"action": "install_anydesk"}, "action"),
+                                                ({"staff_name": "李娜 4009001234"}, "staff_name")])
 def test_bad_outreach_is_refused_with_the_reason_and_the_form_kept(client, login, merchant, app, overrides, message):
     token = login("agent")
     response = _create(client, token, **overrides)

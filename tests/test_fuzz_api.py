@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import AGENT, TOKEN, add_call
-from ivr import create_app, db, merchants, outreach
+from ivr import PROJECT_ROOT, catalogue, create_app, db, merchants, outreach
 
 FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FEW = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -23,11 +23,13 @@ AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 MERCHANT = "898440358120001"
 OFFICIAL = "+864008001234"
 KNOWN_CALL = "CA" + "d" * 32
+CATALOGUE = PROJECT_ROOT / "flows" / "catalogue" / "outreach_actions.yaml"
+CATALOGUE_KEYS = catalogue.load_catalogue(CATALOGUE, ("zh", "en")).keys()
 WRITTEN_TABLES = ("merchants", "merchant_phones", "outreach", "numbers", "number_status_changes", "audit")
 
 MERCHANT_BODY = {"name": "Demo Mart", "phones": ["13800138000"]}
 OUTREACH_BODY = {"merchant_id": MERCHANT, "reason": "system_update", "channel": "phone", "from_number": "4008001234",
-                 "staff_name": "王敏", "instructions": "accept the update prompt", "valid_hours": 48}
+                 "staff_name": "王敏", "action": "accept_terminal_update", "valid_hours": 48}
 NUMBER_BODY = {"status": "confirmed", "reason": "reported to the police"}
 WRITES = {
     "merchant": ("PUT", f"/api/merchants/{MERCHANT}", MERCHANT_BODY),
@@ -87,8 +89,13 @@ BAD_FIELDS = {
         "reason": json_values.filter(lambda value: value not in outreach.REASONS),
         "channel": json_values.filter(lambda value: value not in outreach.CHANNELS),
         "from_number": st.one_of(non_strings_but_none, bad_phone_text.filter(bool)),
-        "staff_name": st.one_of(non_strings, st.sampled_from(["", "  "]), too_long(100), with_control(plain_words)),
-        "instructions": st.one_of(non_strings, st.sampled_from(["", " \n "]), too_long(500), with_control(plain_words)),
+        # A name only: no digits (any script's), links or scam words, since the hotline speaks it to merchants.
+        "staff_name": st.one_of(
+            non_strings, st.sampled_from(["", "  ", "王敏 400800", "王敏４００", "www.x.cn", "Li_Qiang", "请转账", "Wang@bank"]),
+            too_long(40), with_control(plain_words),
+            st.tuples(plain_words, st.characters(whitelist_categories=("Nd",)), plain_words).map("".join),
+        ),
+        "action": json_values.filter(lambda value: value not in CATALOGUE_KEYS),
         "valid_hours": st.one_of(
             st.none(), st.booleans(), st.floats(), st.lists(scalars, max_size=2), st.integers(max_value=0),
             st.integers(min_value=outreach.MAX_VALID_HOURS + 1), st.just(10 ** 400),
@@ -131,8 +138,10 @@ def fuzz_app(tmp_path_factory):
     connection = db.connect(app.config["DATABASE"])
     try:
         merchants.upsert_merchant(connection, MERCHANT, "示例便利店", ["+8613800138000"], actor="test")
-        outreach.create_outreach(connection, MERCHANT, "system_update", "phone", OFFICIAL, "王敏", "accept it", 48,
-                                 actor="test")
+        outreach.create_outreach(connection, MERCHANT, "system_update", "phone", OFFICIAL, "王敏",
+                                 "accept_terminal_update", 48, actor="test",
+                                 catalogue=app.extensions["ivr"]["outreach_actions"],
+                                 code_key=app.config["CODE_SECRET"])
         add_call(connection, KNOWN_CALL, "2026-11-01T08:00:00.000+00:00", verdict="genuine", merchant_id=MERCHANT,
                  events=[{"kind": "incoming", "detail": "{not json"}])
     finally:
@@ -357,6 +366,7 @@ def test_any_query_string_is_answered_by_the_contract(fuzz_app, fuzz_client):
 ROUTES = {
     f"/api/merchants/{MERCHANT}": {"GET", "HEAD", "OPTIONS", "PUT"},
     "/api/outreach": {"OPTIONS", "POST"},
+    "/api/outreach/actions": {"GET", "HEAD", "OPTIONS"},
     "/api/outreach/1/cancel": {"OPTIONS", "POST"},
     "/api/outreach/1/complete": {"OPTIONS", "POST"},
     f"/api/calls/{KNOWN_CALL}": {"GET", "HEAD", "OPTIONS"},
@@ -462,8 +472,9 @@ def test_regression_since_beyond_the_calendar_is_400(api, since):
     ("PUT", f"/api/merchants/{MERCHANT}", dict(MERCHANT_BODY, name="Demo\x00Mart"), "name"),
     ("PUT", f"/api/merchants/{MERCHANT}", dict(MERCHANT_BODY, name="Demo\nMart"), "name"),
     ("POST", "/api/outreach", dict(OUTREACH_BODY, staff_name="王\x1b敏"), "staff_name"),
-    ("POST", "/api/outreach", dict(OUTREACH_BODY, instructions="accept\x00"), "instructions"),
-    ("POST", "/api/outreach", dict(OUTREACH_BODY, instructions="\udfffaccept"), "instructions"),
+    ("POST", "/api/outreach", dict(OUTREACH_BODY, staff_name="王敏\ud800"), "staff_name"),
+    ("POST", "/api/outreach", dict(OUTREACH_BODY, action="accept_terminal_update\x00"), "action"),
+    ("POST", "/api/outreach", dict(OUTREACH_BODY, action="\udfffaccept_terminal_update"), "action"),
     ("PUT", "/api/numbers/+8617012345678", dict(NUMBER_BODY, reason="police\ud800"), "reason"),
     ("PUT", "/api/numbers/+8617012345678", dict(NUMBER_BODY, reason="police\x00"), "reason"),
 ])
@@ -475,8 +486,6 @@ def test_regression_control_characters_and_lone_surrogates_are_400(api, app, ver
     assert snapshot(app) == before
 
 
-def test_regression_line_breaks_stay_allowed_in_instructions_and_reasons(api, verification):
-    created = api("POST", "/api/outreach", json=dict(OUTREACH_BODY, instructions="step 1\r\nstep 2\tnow"))
-    assert created.status_code == 201
+def test_regression_line_breaks_stay_allowed_in_reasons(api, verification):
     number = api("PUT", "/api/numbers/+8617012345678", json=dict(NUMBER_BODY, reason="line 1\nline 2"))
     assert number.status_code == 200 and number.json["reason"] == "line 1\nline 2"

@@ -4,7 +4,7 @@ import re
 import pytest
 
 from conftest import rows
-from ivr import merchants
+from ivr import merchants, outreach
 
 GOOD_CSV = """merchant_id,name,phones
 898440358120001,示例便利店,13800138000;+8613900139000
@@ -54,11 +54,13 @@ def test_not_utf8_csv(runner, tmp_path):
 def test_outreach_add_cancel_complete(runner, app, verification):
     result = runner.invoke(args=[
         "outreach", "add", "--merchant", verification.merchant, "--reason", "system_update", "--channel", "phone",
-        "--from-number", "4008001234", "--staff", "王敏", "--instructions", "accept the update prompt", "--by", "alice",
+        "--from-number", "4008001234", "--staff", "王敏", "--action", "accept_terminal_update", "--by", "alice",
     ])
     assert result.exit_code == 0, result.output
-    outreach_id, code = re.search(r"Outreach (\d+): reference code (\d{6})", result.output).groups()
-    assert rows(app, "SELECT reference_code, status FROM outreach") == [{"reference_code": code, "status": "open"}]
+    outreach_id, code = re.search(r"Outreach (\d+): reference code (\d{8}),", result.output).groups()
+    assert rows(app, "SELECT action, reference_code, code_hash, status FROM outreach") == [{
+        "action": "accept_terminal_update", "reference_code": "",
+        "code_hash": outreach.code_hash(app.config["CODE_SECRET"], verification.merchant, code), "status": "open"}]
     assert runner.invoke(args=["outreach", "complete", outreach_id]).exit_code == 0
     again = runner.invoke(args=["outreach", "cancel", outreach_id])
     assert again.exit_code == 1 and "already completed" in again.output
@@ -70,7 +72,7 @@ def test_outreach_add_cancel_complete(runner, app, verification):
 def test_outreach_add_bad_input_names_the_field(runner, verification):
     result = runner.invoke(args=[
         "outreach", "add", "--merchant", verification.merchant, "--reason", "system_update", "--channel", "sms",
-        "--staff", "王敏", "--instructions", "x",
+        "--staff", "王敏", "--action", "accept_terminal_update",
     ])
     assert result.exit_code == 1 and "from_number" in result.output
 
@@ -86,11 +88,15 @@ def test_numbers_confirm_and_clear(runner, app):
 
 
 def test_merchants_unlock(runner, app, verification):
+    database = verification.database
     for _ in range(5):
-        merchants.record_attempt(verification.database, verification.merchant, None, None, success=False)
-    assert merchants.is_locked(verification.database, verification.merchant, None)
+        merchants.record_attempt(database, verification.merchant, None, None, success=False)
+    assert merchants.is_locked(database, verification.merchant, None, registered=False)
     result = runner.invoke(args=["merchants", "unlock", verification.merchant, "--by", "alice"])
     assert result.exit_code == 0 and "Unlocked merchant 898440358120001" in result.output
-    assert not merchants.is_locked(verification.database, verification.merchant, None)
+    assert "5 wrong code(s) lifted" in result.output
+    assert not merchants.is_locked(database, verification.merchant, None, registered=False)
+    assert rows(app, "SELECT user, action, target FROM audit WHERE action = 'lock.lift' ORDER BY id") == [
+        {"user": "alice", "action": "lock.lift", "target": verification.merchant}] * 2
     missing = runner.invoke(args=["merchants", "unlock", "999999999999999"])
     assert missing.exit_code == 1 and "no merchant" in missing.output

@@ -1,4 +1,4 @@
-"""The verify branch through whole signed calls: identification, codes, numbers, verdicts and the lock."""
+"""The verify branch through whole signed calls: identification, codes, numbers, verdicts and the locks."""
 import json
 from datetime import timedelta
 
@@ -7,16 +7,21 @@ import pytest
 from conftest import rows
 from ivr import clock, merchants, outreach, reports
 
-NO_RECORD_ZH = "我们没有联系过您的记录"
+WRONG_CODE_ZH = "这个参考码与我们的记录不符"
+NO_CODE_ZH = "没有参考码，我们无法确认任何请求"
 GENUINE_ZH = "核实通过"
 EXPIRED_ZH = "这个请求已经失效"
 KNOWN_SCAM_ZH = "已知的诈骗号码"
-UNCONFIRMED_ZH = "我们确实在"
 LOCKED_ZH = "暂时锁定"
 
 
 def verdict_of(app, sid):
-    return rows(app, "SELECT verdict, verdict_at, merchant_id FROM calls WHERE sid = ?", [sid])[0]
+    return rows(app, "SELECT verdict, verdict_at, merchant_id, identified_by FROM calls WHERE sid = ?", [sid])[0]
+
+
+def wrong(code):
+    """A code of the same length that is not `code`."""
+    return f"{(int(code) + 1) % 10 ** len(code):0{len(code)}d}"
 
 
 def events(app, sid, kind=None):
@@ -27,9 +32,8 @@ def events(app, sid, kind=None):
 def to_code(call, from_=None):
     """Start a call from the merchant's registered phone and get to the reference-code question."""
     call.start(from_=from_ or "+8613800138000")
-    assert "最后四位是 0 0 0 1" in call.press("1").text
     turn = call.press("1")
-    assert "6位参考码" in turn.text
+    assert "8位参考码" in turn.text and "0 0 0 1" not in turn.text
     return turn
 
 
@@ -45,7 +49,7 @@ def to_number(call, from_=None):
 
 
 def test_genuine_in_mandarin(call, app, verification):
-    created = verification.add_outreach(staff_name="王敏", instructions="在终端上接受更新提示")
+    created = verification.add_outreach(staff_name="王敏")
     to_code(call)
     turn = call.press(created["reference_code"] + "#")
     local = clock.now().astimezone(app.extensions["ivr"]["hours"].zone)
@@ -56,6 +60,7 @@ def test_genuine_in_mandarin(call, app, verification):
     assert turn.waiting_for == "Gather" and "重听请按1" in turn.text
     row = verdict_of(app, call.sid)
     assert row["verdict"] == "genuine" and row["merchant_id"] == verification.merchant and row["verdict_at"]
+    assert row["identified_by"] == "registered_phone"
     [event] = events(app, call.sid, "verdict")
     assert event["text"] == "genuine" and json.loads(event["detail"])["outreach_id"] == created["id"]
     # The code is a secret: not in any event and not in the call's stored state.
@@ -65,16 +70,14 @@ def test_genuine_in_mandarin(call, app, verification):
 
 
 def test_genuine_in_english(call, app, verification):
-    created = verification.add_outreach(reason="data_verification", staff_name="Li Qiang",
-                                        instructions="re-upload the business licence in the official app")
+    created = verification.add_outreach(reason="data_verification", staff_name="Li Qiang")
     call.start(from_=verification.phone)
-    assert "Welcome" in call.press("9").text
-    assert "end in 0 0 0 1" in call.press("1").text
-    call.press("1")
+    assert "Official merchant verification hotline" in call.press("9").text
+    assert "8-digit reference code" in call.press("1").text
     turn = call.press(created["reference_code"] + "#")
-    assert "Confirmed: this request is really from us" in turn.text
+    assert "Confirmed, this is really us" in turn.text
     assert "checking your details" in turn.text and "Li Qiang" in turn.text
-    assert "re-upload the business licence" in turn.text and "never ask for PINs" in turn.text
+    assert "accept the update prompt on the terminal" in turn.text and "never ask for PINs" in turn.text
     assert verdict_of(app, call.sid)["verdict"] == "genuine"
 
 
@@ -105,7 +108,6 @@ def test_expired_in_english(call, app, verification):
     call.start(from_=verification.phone)
     call.press("9")
     call.press("1")
-    call.press("1")
     turn = call.press(created["reference_code"] + "#")
     assert "no longer valid" in turn.text and "is not us" in turn.text
 
@@ -115,10 +117,9 @@ def test_expired_in_english(call, app, verification):
 
 def test_wrong_code_is_no_record_and_offers_a_report(call, app, verification):
     created = verification.add_outreach()
-    wrong = f"{(int(created['reference_code']) + 1) % 10**6:06d}"
     to_code(call)
-    turn = call.press(wrong + "#")
-    assert NO_RECORD_ZH in turn.text and "请挂断" in turn.text
+    turn = call.press(wrong(created["reference_code"]) + "#")
+    assert WRONG_CODE_ZH in turn.text and "直接挂断" in turn.text
     assert verdict_of(app, call.sid)["verdict"] == "no_record"
     assert rows(app, "SELECT success FROM code_attempts") == [{"success": 0}]
     # The number was not asked yet (a code was given), so the report branch asks for it.
@@ -129,7 +130,7 @@ def test_a_code_of_another_merchant_is_no_record(call, app, verification):
     theirs = verification.add_outreach(merchant=verification.other, staff_name="陈静")
     to_code(call)
     turn = call.press(theirs["reference_code"] + "#")
-    assert NO_RECORD_ZH in turn.text and "陈静" not in turn.text and EXPIRED_ZH not in turn.text
+    assert WRONG_CODE_ZH in turn.text and "陈静" not in turn.text and EXPIRED_ZH not in turn.text
     assert verdict_of(app, call.sid)["verdict"] == "no_record"
 
 
@@ -137,23 +138,22 @@ def test_no_code_and_no_outreach_is_no_record_in_english(call, app, verification
     call.start(from_=verification.phone)
     call.press("9")
     call.press("1")
-    call.press("1")
     assert "number that called or texted you" in call.press("#").text
     turn = call.press("13512340000#")
-    assert "no record of contacting you" in turn.text and "Hang up" in turn.text
+    assert "we cannot confirm any request" in turn.text and "hang up" in turn.text
     assert verdict_of(app, call.sid)["verdict"] == "no_record"
 
 
-# -- unconfirmed and known_scam ---------------------------------------------------------------
+# -- no code: the same words whether or not we contacted the merchant; known_scam --------------
 
 
-def test_unconfirmed_says_when_and_why_but_no_details(call, app, verification):
-    verification.add_outreach(reason="business_change", staff_name="王敏", instructions="secret steps")
+def test_no_code_with_open_outreach_says_nothing_about_it(call, app, verification):
+    verification.add_outreach(reason="business_change", staff_name="王敏")
     to_number(call)
     turn = call.press("13512340000#")
-    assert UNCONFIRMED_ZH in turn.text and "经营信息变更" in turn.text and "参考码" in turn.text
-    assert "官方App或终端" in turn.text
-    assert "王敏" not in turn.text and "secret steps" not in turn.text
+    assert NO_CODE_ZH in turn.text and "一定会给您参考码" in turn.text and "官方App" in turn.text
+    assert "经营信息变更" not in turn.text and "王敏" not in turn.text and "月" not in turn.text
+    # Staff still see the difference.
     assert verdict_of(app, call.sid)["verdict"] == "unconfirmed"
 
 
@@ -162,21 +162,22 @@ def test_known_scam_confirmed_number_beats_open_outreach(call, app, verification
     reports.set_number_status(verification.database, "+8613512345678", "confirmed", "staff")
     to_number(call)
     turn = call.press("13512345678#")
-    assert KNOWN_SCAM_ZH in turn.text and UNCONFIRMED_ZH not in turn.text
+    assert KNOWN_SCAM_ZH in turn.text and NO_CODE_ZH not in turn.text
     assert verdict_of(app, call.sid)["verdict"] == "known_scam"
     detail = json.loads(events(app, call.sid, "verdict")[0]["detail"])
     assert detail["number"] == "+8613512345678" and detail["code_given"] is False
 
 
-def test_known_scam_from_reports_of_three_merchants_but_never_when_cleared(call, app, verification):
-    for merchant in ("111111111111111", "222222222222222", "333333333333333"):
-        reports.file_report(verification.database, "fee", number="+8613512345678", merchant_id=merchant)
+def test_known_scam_from_reports_of_three_registered_merchants_but_never_when_cleared(call, app, verification):
+    for index, merchant in enumerate(("111111111111111", "222222222222222", "333333333333333")):
+        reports.file_report(verification.database, "fee", number="+8613512345678", merchant_id=merchant,
+                            reporter_number=f"+861391234000{index}", reporter_registered=True)
     to_number(call)
     assert KNOWN_SCAM_ZH in call.press("13512345678#").text
     reports.set_number_status(verification.database, "+8613512345678", "cleared", "staff", "our courier")
     to_number(call)
     turn = call.press("13512345678#")
-    assert KNOWN_SCAM_ZH not in turn.text and NO_RECORD_ZH in turn.text
+    assert KNOWN_SCAM_ZH not in turn.text and NO_CODE_ZH in turn.text
 
 
 def test_right_code_wins_over_a_watchlisted_number(call, app, verification):
@@ -190,24 +191,22 @@ def test_right_code_wins_over_a_watchlisted_number(call, app, verification):
 def test_known_scam_in_english(call, app, verification):
     reports.set_number_status(verification.database, "+8613512345678", "confirmed", "staff")
     call.start(from_=verification.phone)
-    call.press("9")
-    call.press("1")
-    call.press("1")
-    call.press("#")
+    for key in ("9", "1", "#"):
+        call.press(key)
     assert "known scam number" in call.press("13512345678#").text
 
 
-def test_unconfirmed_in_english(call, app, verification):
+def test_no_code_in_english_hidden_number(call, app, verification):
     verification.add_outreach(reason="system_update")
     call.start(from_=verification.phone)
-    for key in ("9", "1", "1", "#"):
+    for key in ("9", "1", "#"):
         call.press(key)
     turn = call.press("*")
-    assert "We did contact you on" in turn.text and "a system update" in turn.text
-    assert "never over the phone" in turn.text
+    assert "Without a reference code, we cannot confirm any request" in turn.text
+    assert "a system update" not in turn.text and "contact you on" not in turn.text
 
 
-# -- the lock -----------------------------------------------------------------------------------
+# -- the locks ----------------------------------------------------------------------------------
 
 
 def wrong_codes(call, app, times, from_="+8613800138000", merchant=None):
@@ -218,12 +217,12 @@ def wrong_codes(call, app, times, from_="+8613800138000", merchant=None):
             call.press(merchant + "#")
         else:
             to_code(call, from_)
-        call.press("000000#")
+        call.press("00000000#")
 
 
-def test_five_wrong_codes_lock_the_merchant_even_for_the_right_code(call, app, verification):
+def test_five_wrong_codes_from_the_registered_phone_lock_it_even_for_the_right_code(call, app, verification):
     created = verification.add_outreach()
-    if created["reference_code"] == "000000":  # pragma: no cover - one chance in a million
+    if created["reference_code"] == "00000000":  # pragma: no cover - one chance in a hundred million
         pytest.skip("the random code is the wrong code used here")
     wrong_codes(call, app, 5)
     to_code(call)
@@ -231,16 +230,12 @@ def test_five_wrong_codes_lock_the_merchant_even_for_the_right_code(call, app, v
     assert LOCKED_ZH in turn.text and GENUINE_ZH not in turn.text and "王敏" not in turn.text
     assert turn.waiting_for == "Dial"  # offered a person
     assert verdict_of(app, call.sid)["verdict"] == "locked"
-    # The lock is per merchant: from another phone, typing the merchant number, still locked.
-    call.start(from_="+8613712345678")
-    call.press("1")
-    call.press(verification.merchant + "#")
-    assert LOCKED_ZH in call.press(created["reference_code"] + "#").text
-    # Without a code, still no verdict.
+    # A lock stops code checking only: the no-code advice still comes, in the same words as ever.
     to_number(call)
-    assert LOCKED_ZH in call.press("13512340000#").text
+    assert NO_CODE_ZH in call.press("13512340000#").text
     merchants.unlock_merchant(verification.database, verification.merchant, "staff")
-    assert rows(app, "SELECT user FROM audit WHERE action = 'merchant.unlock'") == [{"user": "staff"}]
+    assert rows(app, "SELECT user, detail FROM audit WHERE action = 'lock.lift' AND detail LIKE '%registered%'"
+                " AND detail NOT LIKE '%strangers%'")[0]["user"] == "staff"
     to_code(call)
     assert GENUINE_ZH in call.press(created["reference_code"] + "#").text
 
@@ -261,9 +256,8 @@ def test_one_calling_number_is_locked_across_merchants(call, app, verification):
     call.press("1")
     call.press(verification.other + "#")
     assert LOCKED_ZH in call.press(created["reference_code"] + "#").text
-    # The merchant itself, calling from its own phone, is not locked (it had only 2 failures).
+    # The merchant itself, calling from its own phone, is not locked.
     call.start(from_=verification.other_phone)
-    call.press("1")
     call.press("1")
     assert GENUINE_ZH in call.press(created["reference_code"] + "#").text
 
@@ -287,8 +281,9 @@ def test_unregistered_caller_types_the_merchant_number(call, app, verification):
     created = verification.add_outreach()
     call.start(from_="+8613712345678")
     assert "请输入您的商户号" in call.press("1").text
-    assert "6位参考码" in call.press(verification.merchant + "#").text
+    assert "8位参考码" in call.press(verification.merchant + "#").text
     assert GENUINE_ZH in call.press(created["reference_code"] + "#").text
+    assert verdict_of(app, call.sid)["identified_by"] == "merchant_number"
 
 
 def test_unknown_merchant_number_gets_one_more_try_then_a_person(call, app, verification):
@@ -298,22 +293,28 @@ def test_unknown_merchant_number_gets_one_more_try_then_a_person(call, app, veri
     assert "没有找到这个商户号，请再试一次" in turn.text and "请输入您的商户号" in turn.text
     turn = call.press("123456789012346#")
     assert "还是没有找到" in turn.text and turn.waiting_for == "Dial"
+    assert verdict_of(app, call.sid)["identified_by"] == "none"
 
 
-def test_pressing_2_enters_another_merchant(call, app, verification):
+def test_star_at_the_code_enters_another_merchant(call, app, verification):
     created = verification.add_outreach(merchant=verification.other)
-    call.start(from_=verification.phone)
-    call.press("1")
-    assert "请输入您的商户号" in call.press("2").text
+    to_code(call)
+    assert "请输入您的商户号" in call.press("*").text
     call.press(verification.other + "#")
     assert GENUINE_ZH in call.press(created["reference_code"] + "#").text
-    assert verdict_of(app, call.sid)["merchant_id"] == verification.other
+    row = verdict_of(app, call.sid)
+    assert row["merchant_id"] == verification.other and row["identified_by"] == "merchant_number"
 
 
 def test_a_phone_shared_by_two_merchants_asks_for_the_number(call, app, verification):
     merchants.upsert_merchant(verification.database, "898440358120009", "Sister shop", [verification.phone])
     call.start(from_=verification.phone)
     assert "请输入您的商户号" in call.press("1").text
+    call.press("898440358120009#")
+    call.press("#")
+    call.press("13512340000#")
+    # Typed, but from a phone registered to that merchant: identified by the registered phone.
+    assert verdict_of(app, call.sid)["identified_by"] == "registered_phone"
 
 
 @pytest.mark.parametrize("caller_id", ["Anonymous", "", "restricted", "+266696687", "+86282452253", "unknown",
@@ -324,7 +325,8 @@ def test_every_withheld_caller_id_can_still_verify(call, app, verification, call
     assert "请输入您的商户号" in call.press("1").text
     call.press(verification.merchant + "#")
     assert GENUINE_ZH in call.press(created["reference_code"] + "#").text
-    assert rows(app, "SELECT caller_number FROM code_attempts") == [{"caller_number": None}]
+    assert rows(app, "SELECT caller_number, registered FROM code_attempts") == [{"caller_number": None, "registered": 0}]
+    assert verdict_of(app, call.sid)["identified_by"] == "merchant_number"
 
 
 # -- spoken digits ------------------------------------------------------------------------------
@@ -344,14 +346,14 @@ def test_spoken_merchant_number_and_code(call, app, verification, spoken):
 
     call.start(from_="Anonymous")
     call.press("1")
-    assert "6位参考码" in call.say(say(verification.merchant)).text
+    assert "8位参考码" in call.say(say(verification.merchant)).text
     assert GENUINE_ZH in call.say(say(created["reference_code"])).text
 
 
 def test_a_code_of_the_wrong_length_is_asked_again(call, app, verification):
     to_code(call)
     turn = call.press("12345#")
-    assert "参考码是6位数字" in turn.text and turn.waiting_for == "Gather"
+    assert "参考码是8位数字" in turn.text and turn.waiting_for == "Gather"
     assert verdict_of(app, call.sid)["verdict"] is None
 
 
@@ -378,7 +380,7 @@ NUMBER_FORMATS = [
 def test_every_number_format(call, app, verification, typed, number, warning):
     to_number(call)
     turn = call.press(typed + "#")
-    assert NO_RECORD_ZH in turn.text
+    assert NO_CODE_ZH in turn.text
     for other in ("境外号码", "虚拟运营商", "来电显示可以伪造", "不可能是一个有效号码"):
         assert (other in turn.text) == (other == warning)
     detail = json.loads(events(app, call.sid, "verdict")[0]["detail"])
@@ -391,7 +393,7 @@ def test_every_number_format(call, app, verification, typed, number, warning):
 def test_plus_86_said_aloud(call, app, verification):
     to_number(call)
     turn = call.say("八六 幺三五 幺二三四 零零零零")
-    assert NO_RECORD_ZH in turn.text
+    assert NO_CODE_ZH in turn.text
     assert json.loads(events(app, call.sid, "verdict")[0]["detail"])["number"] == "+8613512340000"
 
 
@@ -400,7 +402,7 @@ def test_hidden_number(call, app, verification, how):
     verification.add_outreach()
     to_number(call)
     turn = call.press("*") if how == "press" else call.say("号码没有显示")
-    assert UNCONFIRMED_ZH in turn.text
+    assert NO_CODE_ZH in turn.text and verdict_of(app, call.sid)["verdict"] == "unconfirmed"
     detail = json.loads(events(app, call.sid, "verdict")[0]["detail"])
     assert detail["hidden"] is True and detail["number"] is None
 
@@ -408,19 +410,19 @@ def test_hidden_number(call, app, verification, how):
 def test_official_number_without_code_is_said_plainly_in_english(call, app, verification):
     verification.add_outreach()
     call.start(from_=verification.phone)
-    for key in ("9", "1", "1", "#"):
+    for key in ("9", "1", "#"):
         call.press(key)
     turn = call.press("4008001234#")
-    assert "caller ID can be faked" in turn.text and "We did contact you" in turn.text
+    assert "caller ID can be faked" in turn.text and "cannot confirm any request" in turn.text
 
 
 def test_international_and_virtual_warnings_in_english(call, app, verification):
     call.start(from_=verification.phone)
-    for key in ("9", "1", "1", "#"):
+    for key in ("9", "1", "#"):
         call.press(key)
     assert "international number" in call.press("00441234567890#").text
     call.start(from_=verification.phone)
-    for key in ("9", "1", "1", "#"):
+    for key in ("9", "1", "#"):
         call.press(key)
     assert "virtual operator" in call.press("17012345678#").text
 

@@ -40,14 +40,17 @@ def test_welcome_is_a_mandarin_gather_with_speech_and_rules(call):
     assert gather.get("input") == "dtmf speech"
     assert gather.get("language") == "cmn-Hans-CN"
     assert gather.get("numDigits") == "1"
-    assert gather.get("action") == "/voice/step?node=welcome"  # relative: Twilio resolves it
+    # Relative (Twilio resolves it), and for this turn of the call only.
+    assert gather.get("action") == "/voice/step?node=welcome&turn=1"
     assert "核实" in gather.get("hints") and "人工" in gather.get("hints")
-    say = gather.find("Say")
+    say, english = gather.findall("Say")
     assert say.get("language") == "cmn-CN" and say.get("voice") == "Polly.Zhiyu"
-    for rule in ("从不主动给您打电话", "银行卡密码", "短信验证码", "升级费", "押金", "刷卡激活", "远程控制"):
-        assert rule in say.text
+    # What we never ask for, in one sentence; the full rules live in the guidance.
+    assert "我们从不索要密码、验证码或费用。" in say.text and "核实请按1" in say.text
+    # "For English, press 9" is said by an English voice, not read by the Mandarin one.
+    assert (english.get("language"), english.get("voice"), english.text) == ("en-US", "Polly.Joanna", "For English, press 9.")
     # No input falls through the Gather to a redirect that counts as no input.
-    assert root.find("Redirect").text == "/voice/step?node=welcome&noinput=1"
+    assert root.find("Redirect").text == "/voice/step?node=welcome&turn=1&noinput=1"
 
 
 def test_english_after_9_and_back_to_mandarin(call, app):
@@ -56,9 +59,10 @@ def test_english_after_9_and_back_to_mandarin(call, app):
     root = twiml(turn)
     gather = root.find("Gather")
     assert gather.get("language") == "en-US"
-    say = gather.find("Say")
+    say, mandarin = gather.findall("Say")
     assert say.get("language") == "en-US" and say.get("voice") == "Polly.Joanna"
-    assert "never calls you" in say.text and "PIN" in say.text and "remote-control" in say.text
+    assert "We never ask for PINs, codes or fees." in say.text
+    assert (mandarin.get("language"), mandarin.get("voice")) == ("cmn-CN", "Polly.Zhiyu") and "普通话" in mandarin.text
     assert call_row(app, call.sid)["language"] == "en"
     turn = call.press("9")
     assert "官方商户核实热线" in turn.text
@@ -165,7 +169,7 @@ def test_silence_asks_twice_more_then_offers_a_person(call, app):
     call.start()
     first = call.silence()
     assert first.heard[0] == "抱歉，没有听到您的选择。"
-    assert "核实您收到的请求" in first.text
+    assert "核实请按1" in first.text and "您好" not in first.text  # the choices again, not the whole welcome
     call.silence()
     last = call.silence()
     assert "现在为您转接人工客服" in last.text
@@ -201,7 +205,7 @@ def test_person_dials_the_agent_with_timeout_and_action(call):
     call.start()
     turn = call.press("0")
     dial = twiml(turn).find("Dial")
-    assert dial.get("action") == "/voice/step?node=person"
+    assert dial.get("action") == "/voice/step?node=person&turn=2"
     assert int(dial.get("timeout")) == 20
     assert dial.find("Number").text == AGENT
     assert "正在为您转接人工客服" in turn.text
@@ -221,7 +225,7 @@ def test_unanswered_transfer_takes_a_message_as_callback(call, app, status):
     turn = call.dial_result(status)
     assert "无人接听" in turn.text
     record = twiml(turn).find("Record")
-    assert record.get("action") == "/voice/step?node=leave_message"
+    assert record.get("action") == "/voice/step?node=leave_message&turn=3"
     assert record.get("maxLength") == "120"
     turn = call.record(15)
     assert turn.ended and "回电" in turn.text
