@@ -42,7 +42,7 @@ AGENT = "+8675512345678"
 APOLOGIES = ("很抱歉，系统暂时出现问题", "Sorry, something went wrong on our side")
 MAX_REQUESTS_PER_CALL = 40
 # Demo data of the verification issue (ivr/demo.py): a merchant with an open outreach and its code.
-DEMO_MERCHANT, GENUINE_CODE = "898440358120001", "246810"
+DEMO_MERCHANT, GENUINE_CODE = "898440358120001", "24681357"
 SUSPECT_NUMBER = "17012345678"
 # Paced mode: how long a caller listens before each answer, in ms (uniform between the two), and how long it runs:
 # 32 callers at 2 s a webhook make about 16 requests a second, so 60 s gives about 1000 latencies for the p99.
@@ -116,11 +116,11 @@ def node_of(call):
 
 # Journeys: what a caller answers at each node (a list is used in turn); None at a node means hang up.
 JOURNEYS = {
-    "verify_genuine": {"welcome": ["1"], "confirm_merchant": ["2"], "ask_merchant": [DEMO_MERCHANT + "#"],
+    "verify_genuine": {"welcome": ["1"], "ask_merchant": [DEMO_MERCHANT + "#"],
                        "ask_code": [GENUINE_CODE + "#"], "after_genuine": None},
-    "verify_wrong": {"welcome": ["1"], "confirm_merchant": ["2"], "ask_merchant": [DEMO_MERCHANT + "#"],
-                     "ask_code": ["999999#"], "after_warning": None},
-    "verify_no_code": {"welcome": ["1"], "confirm_merchant": ["2"], "ask_merchant": [DEMO_MERCHANT + "#"],
+    "verify_wrong": {"welcome": ["1"], "ask_merchant": [DEMO_MERCHANT + "#"],
+                     "ask_code": ["99999999#"], "after_warning": None},
+    "verify_no_code": {"welcome": ["1"], "ask_merchant": [DEMO_MERCHANT + "#"],
                        "ask_code": ["#"], "ask_number": [SUSPECT_NUMBER + "#"], "after_warning": None},
     "guidance": {"welcome": ["2"], "guide_how": ["1"], "guide_before": ["2", "1"], "guide_during": ["1"],
                  "guide_after": ["1"], "guide_never": ["1"], "guide_shared": ["1"], "main_menu": None},

@@ -1,7 +1,8 @@
 """Seconds of prompts a caller hears before each verdict: `python bench/prompt_seconds.py`.
 
 Every journey is a whole signed call through the real webhooks (in process). Each <Say> from the welcome to the
-verdict is counted, the verdict included (not the menu after it), at 4.5 Han characters a second for Mandarin
+verdict is counted, the verdict included (not the menu after it; a locked code's transfer says "please hold"
+before its <Dial>, and that is counted), at 4.5 Han characters a second for Mandarin
 and 2.6 words a second for English. English journeys are counted from the English welcome, which a caller
 reaches by pressing 9 during the Mandarin one; the seconds of Mandarin before that are printed beside them.
 The fast path (a merchant calling from a phone on file, with a code) must stay within 30 seconds.

@@ -103,7 +103,7 @@ def create_app(test_config=None):
     app.config["CODE_SECRET"] = _code_secret(app.config)
 
     from . import (  # noqa: F401
-        actions, api, catalogue, cli, dashboard, db, flows, health, hours, outreach, phone, retention, verify, voice,
+        actions, api, catalogue, cli, dashboard, db, flows, health, hours, phone, retention, upgrade, verify, voice,
     )
 
     try:
@@ -147,8 +147,7 @@ def create_app(test_config=None):
         try:
             database = db.connect(app.config["DATABASE"], app.config["DATABASE_TIMEOUT"])
             try:
-                db.migrate(database)
-                outreach.hash_plaintext_codes(database, app.config["CODE_SECRET"])
+                upgrade.upgrade(database, app.config["CODE_SECRET"])
             finally:
                 database.conn.close()
         except Exception:  # noqa: BLE001 - the hotline still answers (with apologies) without its database

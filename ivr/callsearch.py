@@ -16,7 +16,7 @@ COUNT_CAP = 10_000
 SEARCH_CAP = 5_000
 LIST_COLUMNS = (
     "c.rowid AS rid, c.sid, c.from_number, c.caller_withheld, c.language, c.started_at, c.status,"
-    " c.duration, c.verdict, c.merchant_id"
+    " c.duration, c.verdict, c.merchant_id, c.identified_by"
 )
 
 

@@ -9,7 +9,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 from werkzeug.serving import make_server
 
-from . import db, demo, flows, outreach
+from . import db, demo, flows
+from .upgrade import upgrade
 from .errors import FlowError
 from .simulator import Call, FlaskTransport, HttpTransport
 
@@ -36,8 +37,7 @@ def init_db_command(with_demo):
     """Create or migrate the database; safe to run on every boot."""
     try:
         database = _database()
-        applied = db.migrate(database)
-        hashed = outreach.hash_plaintext_codes(database, current_app.config["CODE_SECRET"])
+        applied, hashed = upgrade(database, current_app.config["CODE_SECRET"])
     except Exception as error:  # noqa: BLE001 - turned into a clear message for the operator
         raise click.ClickException(f"cannot migrate {current_app.config['DATABASE']}: {error}") from None
     click.echo(f"Database {current_app.config['DATABASE']}: " + (f"applied migrations {applied}" if applied else "up to date"))
@@ -155,7 +155,7 @@ def demo_command(port, from_, keys, serve):
     app = current_app._get_current_object()
     token = _signing_token(app)
     database = _database()
-    db.migrate(database)
+    upgrade(database, app.config["CODE_SECRET"])
     click.echo(demo.load(app))
     # The request log would interleave with what the caller hears.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)

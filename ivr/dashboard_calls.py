@@ -1,7 +1,6 @@
 """Dashboard pages for calls: the filtered list, one call's timeline, revealing a number, and CSV exports."""
 import csv
 import io
-import itertools
 import re
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, session, stream_with_context, url_for
@@ -37,24 +36,11 @@ def calls():
     said = callsearch.said_by_call(database, [row["sid"] for row in rows])
     return render_template(
         "dashboard/calls.html", rows=rows, filters=filters, said=said, total=total, cap=callsearch.COUNT_CAP,
-        identified=identified_by(database, rows),
         older=callsearch.cursor_of(rows[-1]) if rows and has_older else None,
         newer=callsearch.cursor_of(rows[0]) if rows and has_newer else None,
         verdicts=callsearch.VERDICTS, statuses=callsearch.STATUSES, languages=callsearch.LANGUAGES,
         search_cap=callsearch.SEARCH_CAP,
     ), (400 if filters.errors else 200)
-
-
-def identified_by(database, rows):
-    """Return {sid: how the call identified its merchant} for listed calls (a row may already carry it)."""
-    found = {row["sid"]: row["identified_by"] for row in rows if row.get("identified_by")}
-    missing = [row["sid"] for row in rows if row["sid"] not in found]
-    for start in range(0, len(missing), 500):
-        part = missing[start:start + 500]
-        found.update(database.execute(
-            f"SELECT sid, identified_by FROM calls WHERE sid IN ({','.join('?' * len(part))})", part
-        ).fetchall())
-    return found
 
 
 @bp.get("/calls/<sid>")
@@ -146,12 +132,9 @@ def calls_csv():
 
     def make_rows(connection):
         calls = callsearch.iter_calls(connection, filters)
-        while batch := list(itertools.islice(calls, 500)):
-            identified = identified_by(connection, batch)
-            for row in batch:
-                yield [row["sid"], row["started_at"], mask(row["from_number"]), row["language"], row["status"],
-                       row["duration"], row["verdict"] or "", _cell(row["merchant_id"]),
-                       identified.get(row["sid"]) or "none"]
+        for row in calls:
+            yield [row["sid"], row["started_at"], mask(row["from_number"]), row["language"], row["status"],
+                   row["duration"], row["verdict"] or "", _cell(row["merchant_id"]), row["identified_by"] or "none"]
 
     return _csv_response("calls.csv", header, make_rows)
 

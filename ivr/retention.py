@@ -6,6 +6,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from . import clock, db
+from .upgrade import upgrade
 
 BATCH_SIZE = 500
 # Old calls: ended before the cutoff, or (status callback lost) started before it and never ended.
@@ -104,7 +105,7 @@ def purge_command(days, dry_run, batch_size):
     except Exception as error:  # noqa: BLE001 - turned into a clear message for the operator
         raise click.ClickException(f"cannot open {current_app.config['DATABASE']}: {error}") from None
     try:
-        db.migrate(database)
+        upgrade(database, current_app.config["CODE_SECRET"])
         summary = purge(database, days, dry_run=dry_run, batch_size=batch_size)
     except Exception as error:  # noqa: BLE001 - a locked or broken database gets a clear message, not a traceback
         raise click.ClickException(f"purge stopped (run it again to finish): {error}") from None

@@ -7,6 +7,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from . import db, users
+from .upgrade import upgrade
 from .errors import Conflict, InvalidInput, NotFound
 
 users_group = AppGroup("users", help="Manage staff accounts for the dashboard.")
@@ -23,7 +24,7 @@ def _database():
     """Open the app's database for one command, turning domain errors into clear CLI errors."""
     database = db.connect(current_app.config["DATABASE"], current_app.config["DATABASE_TIMEOUT"])
     try:
-        db.migrate(database)
+        upgrade(database, current_app.config["CODE_SECRET"])
         yield database
     except (InvalidInput, Conflict, NotFound) as error:
         raise click.ClickException(str(error)) from None

@@ -8,6 +8,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from . import db, localtime, merchants, merchantview, outreach, reports
+from .upgrade import upgrade
 from .errors import Conflict, HotlineError, InvalidInput, NotFound
 
 merchants_cli = AppGroup("merchants", help="Merchants: import from CSV, list the locks in force, unlock after too many"
@@ -38,8 +39,7 @@ def _run(work):
     """Open the database, run `work(database)`, and turn domain errors into clear CLI errors."""
     database = db.connect(current_app.config["DATABASE"], current_app.config["DATABASE_TIMEOUT"])
     try:
-        db.migrate(database)
-        outreach.hash_plaintext_codes(database, current_app.config["CODE_SECRET"])
+        upgrade(database, current_app.config["CODE_SECRET"])
         return work(database)
     except InvalidInput as error:
         raise click.ClickException(f"{error.field}: {error}" if error.field else str(error)) from None

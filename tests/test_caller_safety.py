@@ -328,3 +328,48 @@ def test_every_say_speaks_one_language(call, keys):
             # Mandarin may name the official "App"; no English sentence is read by a Mandarin voice.
             assert not re.search(r"[A-Za-z]+[ ,.]+[A-Za-z]+", text), text
     assert any(spoken_seconds(language, text) for language, text, _ in turn.spoken)
+
+
+# -- upgrading keeps existing data ------------------------------------------------------------------
+
+
+def test_a_database_of_the_previous_release_upgrades_and_its_six_digit_code_still_verifies(tmp_path, monkeypatch):
+    from datetime import timedelta
+
+    from conftest import TOKEN, CallHelper
+    from ivr import clock, create_app, db, schema
+
+    path = str(tmp_path / "hotline.db")
+    monkeypatch.setattr(db, "MIGRATIONS", [m for m in schema.MIGRATIONS if m[0] not in (5, 6)])
+    old = db.connect(path)
+    db.migrate(old)
+    now = clock.now()
+    old["merchants"].insert({"id": MERCHANT, "name": "示例便利店", "created_at": clock.stamp(now),
+                             "updated_at": clock.stamp(now)})
+    old["merchant_phones"].insert({"merchant_id": MERCHANT, "phone": MERCHANT_PHONE})
+    old["outreach"].insert({
+        "merchant_id": MERCHANT, "reason": "system_update", "channel": "phone", "from_number": OFFICIAL,
+        "staff_name": "王敏", "instructions": "请安装远程协助软件并共享屏幕", "reference_code": "135790",
+        "created_at": clock.stamp(now), "expires_at": clock.stamp(now + timedelta(hours=48)), "status": "open",
+    })
+    old["reports"].insert({"report_number": "12345678", "merchant_id": MERCHANT, "reporter_number": MERCHANT_PHONE,
+                           "number": SCAM_NUMBER, "category": "fee", "created_at": clock.stamp(now)})
+    old.conn.close()
+    monkeypatch.undo()
+
+    app = create_app({"TESTING": True, "DATABASE": path, "TWILIO_AUTH_TOKEN": TOKEN, "SECRET_KEY": "x",
+                      "BUSINESS_HOURS": "24/7"})
+    assert rows(app, "SELECT counted FROM reports") == [{"counted": 1}]  # its reporter called from a registered phone
+    assert rows(app, "SELECT identified_by FROM calls") == []
+    call = CallHelper(app)
+    call.start(from_=MERCHANT_PHONE)
+    call.press("1")
+    turn = call.press("135790#")
+    assert GENUINE_ZH in turn.text and "王敏" in turn.text
+    # Free text from before the catalogue is never read out: a general step instead.
+    assert "远程" not in turn.text and "在官方App或终端上按提示完成" in turn.text
+    later = clock.now() + timedelta(hours=49)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    call.start(from_=MERCHANT_PHONE)
+    call.press("1")
+    assert "这个请求已经失效" in call.press("135790#").text
