@@ -1,5 +1,4 @@
 """The official merchant verification hotline: a Twilio Voice IVR built with Flask."""
-import gc
 import hashlib
 import hmac
 import logging
@@ -10,7 +9,6 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import formdata
 from .errors import FlowError, InvalidInput
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -35,10 +33,6 @@ def _settings_from_environment(app):
         "PROXY_FIX": int(os.environ.get("IVR_PROXY_FIX", "0") or 0),
         "PUBLIC_URL": os.environ.get("IVR_PUBLIC_URL") or None,
         "SKIP_SIGNATURE": _env_flag("IVR_INSECURE_SKIP_SIGNATURE"),
-        "VOICES": {
-            "zh": os.environ.get("IVR_VOICE_ZH", "Polly.Zhiyu"),
-            "en": os.environ.get("IVR_VOICE_EN", "Polly.Joanna"),
-        },
         "FLOWS_DIR": os.environ.get("IVR_FLOWS_DIR") or str(PROJECT_ROOT / "flows"),
         "FLOW": os.environ.get("IVR_FLOW", "hotline"),
         "API_TOKEN": os.environ.get("IVR_API_TOKEN") or None,
@@ -91,7 +85,6 @@ def _code_secret(config):
 def create_app(test_config=None):
     """Create and configure the hotline app; a bad flow or setting stops it here, not on a live call."""
     app = Flask(__name__, instance_relative_config=True)
-    app.request_class = formdata.Request
     # "/api/merchants//0" is not a merchant: a 404 in the API's JSON, not an HTML redirect to "/api/merchants/0".
     app.url_map.merge_slashes = False
     os.makedirs(app.instance_path, exist_ok=True)
@@ -103,11 +96,13 @@ def create_app(test_config=None):
     app.config["CODE_SECRET"] = _code_secret(app.config)
 
     from . import (  # noqa: F401
-        actions, api, catalogue, cli, dashboard, db, flows, health, hours, phone, retention, upgrade, verify, voice,
+        actions, api, catalogue, cli, dashboard, db, flows, health, hours, phone, registry, retention, upgrade, verify,
+        voice,
     )
 
     try:
-        loaded = flows.load_flows(app.config["FLOWS_DIR"])
+        # The actions and validators ivr/actions.py and ivr/verify.py registered; voices as IVR_VOICE_<CODE> overrides.
+        loaded = flows.load_flows(app.config["FLOWS_DIR"], registry.hotline, voices=flows.voice_overrides(os.environ))
     except FlowError as error:
         raise RuntimeError(f"the hotline cannot start: {error}") from None
     if app.config["FLOW"] not in loaded:
@@ -152,9 +147,4 @@ def create_app(test_config=None):
                 database.conn.close()
         except Exception:  # noqa: BLE001 - the hotline still answers (with apologies) without its database
             log.exception("could not open or migrate the database at %s", app.config["DATABASE"])
-    if not app.testing:
-        # What is loaded by now (modules, flows, phone metadata) lives as long as the worker: set apart from the
-        # garbage collector, which otherwise walks all of it again and again (2.4% of a webhook's instructions).
-        gc.collect()
-        gc.freeze()
     return app

@@ -1,9 +1,9 @@
 """Actions the hotline's flow runs that are not verification: call-back requests."""
 from . import db
-from .registry import action
+from .registry import hotline
 
 
-@action("file_callback", outcomes=("filed", "nothing_recorded"))
+@hotline.action("file_callback", outcomes=("filed", "nothing_recorded"))
 def file_callback(context):
     """Log a message left for a person as a call-back request."""
     recording = context.vars.get("callback_message") or {}

@@ -16,8 +16,9 @@ BATCH = 20_000
 PATHS = [
     ("verify", 0.55), ("guide", 0.12), ("report", 0.08), ("person", 0.15), ("abandon", 0.10),
 ]
-VERDICTS = [("genuine", 0.36), ("no_record", 0.24), ("known_scam", 0.14), ("unconfirmed", 0.12),
-            ("expired", 0.09), ("locked", 0.05)]
+# How often a verify call ends in each verdict: every one of vocabulary.VERDICTS, so the demo shows them all.
+VERDICT_SHARES = [("genuine", 0.36), ("no_record", 0.24), ("known_scam", 0.14), ("unconfirmed", 0.12),
+                  ("expired", 0.09), ("locked", 0.05)]
 CATEGORIES = ["credentials", "remote_app", "fee", "settlement_change", "other"]
 # Hours of the day (local, UTC+8) callers ring, as weights: busy in the working day, quiet at night.
 HOUR_WEIGHTS = [1, 1, 1, 1, 1, 2, 4, 8, 14, 18, 18, 16, 12, 14, 17, 17, 15, 13, 11, 9, 7, 5, 3, 2]
@@ -184,7 +185,7 @@ class Generator:
             event("action", "find_merchant", text="find_merchant", detail={"outcome": "found"})
             merchant_id = merchant
             event("prompt", "ask_code", text=PROMPTS["code"][li])
-            verdict = _pick(rng, VERDICTS)
+            verdict = _pick(rng, VERDICT_SHARES)
             code_given = verdict in ("genuine", "expired", "locked") or rng.random() < 0.3
             event("input", "ask_code", digits="••••••" if code_given else None, gap=10)
             detail = {"code_given": code_given, "merchant_id": merchant}

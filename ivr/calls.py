@@ -1,11 +1,10 @@
 """Reading the call log for the API: one call with its verdict, reports and events, or calls filtered by verdict."""
-import json
 from datetime import datetime, timezone
 
-from . import db, reports
+from . import calldetail
 from .errors import InvalidInput, NotFound
+from .vocabulary import VERDICTS
 
-VERDICTS = ("locked", "genuine", "expired", "known_scam", "unconfirmed", "no_record")
 CALL_COLUMNS = (
     "sid", "from_number", "caller_withheld", "to_number", "language", "started_at", "answered_at", "ended_at",
     "status", "duration", "verdict", "verdict_at", "merchant_id", "identified_by", "node",
@@ -20,19 +19,10 @@ def _public(call):
 
 def call_detail(database, sid):
     """Return a call with its verdict, the reports filed on it and its events in order; raise NotFound."""
-    call = db.get_call(database, sid) if isinstance(sid, str) and 0 < len(sid) <= 64 else None
-    if call is None:
-        raise NotFound(f"no call {str(sid)[:64]!r}")
-    events = []
-    for event in db.call_events(database, sid):
-        event = dict(event)
-        if event.get("detail"):
-            try:
-                event["detail"] = json.loads(event["detail"])
-            except ValueError:
-                pass
-        events.append(event)
-    return dict(_public(call), reports=reports.reports_for_call(database, sid), events=events)
+    found = calldetail.read_call(database, sid)
+    if found is None:
+        raise NotFound(f"no call {str(sid)[:calldetail.LONGEST_SID]!r}")
+    return dict(_public(found["call"]), reports=found["reports"], events=found["events"])
 
 
 def parse_since(value):

@@ -6,10 +6,8 @@ from datetime import timedelta
 from . import localtime
 from .errors import InvalidInput
 from .phone import to_e164
+from .vocabulary import CALL_STATUSES as STATUSES, VERDICTS
 
-VERDICTS = ("locked", "genuine", "expired", "known_scam", "unconfirmed", "no_record")
-STATUSES = ("in-progress", "completed", "busy", "failed", "no-answer", "canceled", "ringing", "queued")
-LANGUAGES = ("zh", "en")
 PAGE = 50
 COUNT_CAP = 10_000
 # Free-text search looks at the newest matching answers only, so a common word stays fast on a million calls.
@@ -36,8 +34,11 @@ class CallFilter:
     hits: list | None = field(default=None, repr=False)  # search results, kept for the page's count query
 
     @classmethod
-    def from_args(cls, args):
-        """Build a filter from query-string arguments, collecting (not raising) what is invalid."""
+    def from_args(cls, args, languages):
+        """Build a filter from query-string arguments, collecting (not raising) what is invalid.
+
+        `languages` are the language codes the flow declares, which a call's language is one of.
+        """
         result = cls()
         localtime.parse_range(result, args)
         verdict = (args.get("verdict") or "").strip()
@@ -45,7 +46,7 @@ class CallFilter:
             result.errors.append(f"verdict: unknown value {verdict!r}")
         else:
             result.verdict = verdict
-        for name, allowed in (("language", LANGUAGES), ("status", STATUSES)):
+        for name, allowed in (("language", tuple(languages)), ("status", STATUSES)):
             value = (args.get(name) or "").strip()
             if value and value not in allowed:
                 result.errors.append(f"{name}: unknown value {value!r}")

@@ -1,5 +1,6 @@
 """Flask CLI commands: init-db, check-flows, call (a terminal caller) and demo."""
 import logging
+import os
 import secrets
 import sys
 import threading
@@ -12,7 +13,7 @@ from werkzeug.serving import make_server
 from . import db, demo, flows
 from .upgrade import upgrade
 from .errors import FlowError
-from .simulator import Call, FlaskTransport, HttpTransport
+from .simulator import Call, FlaskTransport, HttpTransport, SignatureRefused, Unreachable
 
 KEY_HELP = (
     "keys: digits, * or # (end a number with #) | Enter: stay silent | say WORDS: speak | "
@@ -53,12 +54,17 @@ def init_db_command(with_demo):
 def check_flows_command(directory):
     """Validate every flow file (default: the app's flows folder) and list what was checked."""
     directory = directory or current_app.config["FLOWS_DIR"]
+    app_flow = current_app.extensions["ivr"]["flow"]
     try:
-        loaded = flows.load_flows(directory)
+        # Against the actions and validators the app registered, with the voices it speaks with.
+        loaded = flows.load_flows(directory, app_flow.registry, voices=flows.voice_overrides(os.environ))
     except FlowError as error:
         raise click.ClickException(str(error)) from None
     for flow in loaded.values():
-        click.echo(f"ok  {flow.path}: flow {flow.name!r}, {len(flow.nodes)} nodes, languages {', '.join(flow.languages)}")
+        click.echo(f"ok  {flow.path}: flow {flow.name!r}, {len(flow.nodes)} nodes, languages in the order 9 moves:")
+        for language in flow.language_settings.values():
+            click.echo(f"      {language.code:4} {language.name}: <Say language={language.say!r}"
+                       f" voice={language.voice!r}>, speech recognition {language.speech!r}")
 
 
 def _signing_token(app):
@@ -141,7 +147,12 @@ def _place(url, from_, keys, app):
 @click.option("--url", default=None, help="Call a running hotline over HTTP (e.g. http://127.0.0.1:5000) instead of in-process.")
 def call_command(from_, keys, url):
     """Call the hotline from the terminal through its real, signed webhooks."""
-    _place(url, from_, keys, current_app._get_current_object())
+    try:
+        _place(url, from_, keys, current_app._get_current_object())
+    except SignatureRefused as error:
+        raise click.ClickException(f"{error}; set TWILIO_AUTH_TOKEN to the server's token") from None
+    except Unreachable as error:
+        raise click.ClickException(f"{error}; start it with `flask --app app run`") from None
 
 
 @click.command("demo")

@@ -4,7 +4,7 @@ import os
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 
 from . import audit, charts, db, localtime, stats, uitext, users
 from .phone import mask
@@ -149,8 +149,3 @@ def overview():
         "dashboard/overview.html", figures=figures, calls_chart=calls_chart, reports_chart=reports_chart,
         calls_legend=charts.legend(stats.VERDICT_ORDER, names),
     )
-
-
-def flash_error(error):
-    """Show a domain error (InvalidInput, NotFound, Conflict) to the staff member."""
-    flash(str(error), "error")

@@ -3,7 +3,9 @@ import csv
 import io
 import re
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, session, stream_with_context, url_for
+from flask import (
+    Blueprint, Response, abort, current_app, redirect, render_template, request, session, stream_with_context, url_for,
+)
 
 from . import audit, calldetail, callsearch, db, reportlist
 from .dashboard import safe_next
@@ -19,10 +21,20 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 E164 = re.compile(r"\+[0-9]{6,15}")
 
 
+def _call_languages():
+    """Return {code: name} of the languages the flow declares, in its order: what a call's language can be."""
+    flow = current_app.extensions["ivr"]["flow"]
+    return {code: language.name for code, language in flow.language_settings.items()}
+
+
+def _call_filter(args):
+    return callsearch.CallFilter.from_args(args, _call_languages())
+
+
 @bp.get("/calls")
 def calls():
     """Calls newest first, filtered, a keyset page at a time."""
-    filters = callsearch.CallFilter.from_args(request.args)
+    filters = _call_filter(request.args)
     database = db.get_db()
     rows, has_older, has_newer, total = [], False, False, 0
     if not filters.errors:
@@ -38,7 +50,7 @@ def calls():
         "dashboard/calls.html", rows=rows, filters=filters, said=said, total=total, cap=callsearch.COUNT_CAP,
         older=callsearch.cursor_of(rows[-1]) if rows and has_older else None,
         newer=callsearch.cursor_of(rows[0]) if rows and has_newer else None,
-        verdicts=callsearch.VERDICTS, statuses=callsearch.STATUSES, languages=callsearch.LANGUAGES,
+        verdicts=callsearch.VERDICTS, statuses=callsearch.STATUSES, call_languages=_call_languages(),
         search_cap=callsearch.SEARCH_CAP,
     ), (400 if filters.errors else 200)
 
@@ -49,7 +61,7 @@ def call(sid):
     found = calldetail.call_timeline(db.get_db(), sid)
     if found is None:
         abort(404)
-    return render_template("dashboard/call.html", **found)
+    return render_template("dashboard/call.html", call_languages=_call_languages(), **found)
 
 
 def _numbers_for(database, kind, ref):
@@ -90,9 +102,9 @@ def _cell(value):
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def _audited_export_filters(filter_class, action):
-    """Read an export's filters (400 if invalid) and record the export in the audit log."""
-    filters = filter_class.from_args(request.args)
+def _audited_export_filters(read_filters, action):
+    """Read an export's filters with `read_filters(args)` (400 if invalid) and record the export in the audit log."""
+    filters = read_filters(request.args)
     if filters.errors:
         abort(400, description="; ".join(filters.errors))
     database = db.get_db()
@@ -127,7 +139,7 @@ def _csv_response(name, header, make_rows):
 @bp.get("/calls.csv")
 def calls_csv():
     """The filtered calls list as CSV (numbers masked)."""
-    filters = _audited_export_filters(callsearch.CallFilter, "export.calls")
+    filters = _audited_export_filters(_call_filter, "export.calls")
     header = ["sid", "started_at", "caller", "language", "status", "duration", "verdict", "merchant_id", "identified_by"]
 
     def make_rows(connection):
@@ -154,7 +166,7 @@ def reports():
 @bp.get("/reports.csv")
 def reports_csv():
     """The filtered reports as CSV (reporters' numbers masked, reported numbers in full)."""
-    filters = _audited_export_filters(reportlist.ReportFilter, "export.reports")
+    filters = _audited_export_filters(reportlist.ReportFilter.from_args, "export.reports")
     header = ["report_number", "created_at", "category", "number", "reporter", "merchant_id", "call_sid", "recording_url",
               "counted"]
 

@@ -3,13 +3,12 @@ import json
 import re
 import sqlite3
 
-import sqlite_utils
-
 from . import clock, connection
 from .connection import (  # noqa: F401 - the verbs every module reaches through db
-    Snapshot, WriteNeeded, connect, get_db, transaction,
+    WriteAttempted, connect, get_db, read_only, transaction,
 )
 from .schema import MIGRATIONS
+from .vocabulary import FINAL_STATUSES
 
 COLUMN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -22,7 +21,8 @@ def migrate(database):
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT, applied_at TEXT)"
         )
         done = {row[0] for row in database.execute("SELECT version FROM schema_migrations").fetchall()}
-        for version, name, sql in MIGRATIONS:
+        # By version, whatever the list's order: a migration placed out of order cannot run before one it needs.
+        for version, name, sql in sorted(MIGRATIONS, key=lambda migration: migration[0]):
             if version in done:
                 continue
             for statement in statements(sql):
@@ -77,19 +77,18 @@ def get_call(database, sid):
 
 
 def read_call(database, sid):
-    """Return (call with its flow state decoded, or None; the row as stored, to compare with call_version)."""
+    """Return (call with its flow state decoded, or None; its version, to be checked when it is saved)."""
     cursor = database.execute("SELECT * FROM calls WHERE sid = ?", [sid])
     row = cursor.fetchone()
     if row is None:
         return None, None
     call = dict(zip([column[0] for column in cursor.description], row))
     call["state"] = json.loads(call["state"] or "{}")
-    return call, row
+    return call, call["version"]
 
 
-def call_version(database, sid):
-    """Return a call's row as stored (None if there is none): unchanged rows compare equal."""
-    return database.execute("SELECT * FROM calls WHERE sid = ?", [sid]).fetchone()
+class StaleCall(Exception):
+    """The call changed after it was read (another delivery was stored first): work its step out again."""
 
 
 def planned_call(database, sid, caller, to_number, language):
@@ -104,25 +103,30 @@ def planned_call(database, sid, caller, to_number, language):
 
 
 def insert_call(database, call):
-    """Store a call planned by planned_call; a call already started is left as it is."""
-    database.execute(
+    """Store a call planned by planned_call; raise StaleCall if another delivery stored it first."""
+    cursor = database.execute(
         "INSERT OR IGNORE INTO calls (sid, from_number, from_raw, caller_withheld, to_number, language,"
         " started_at, status, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '{}', ?)",
         [call[name] for name in ("sid", "from_number", "from_raw", "caller_withheld", "to_number", "language",
                                  "started_at", "status", "updated_at")],
     )
+    if cursor.rowcount == 0:
+        raise StaleCall(call["sid"])
 
 
-def save_call(database, sid, state, token=None, answer=None, at=None, **fields):
-    """Store a call's flow state, the delivery it answered, and any changed columns (node, verdict, ...)."""
+def save_call(database, sid, state, version, token=None, answer=None, at=None, **fields):
+    """Store a call's flow state, the delivery it answered and changed columns, if it is still at `version`."""
     fields = {key: _stored(value) for key, value in fields.items() if value is not None}
     fields["state"] = _STATE_JSON.encode(state)
     fields["answer_token"], fields["answer"] = token, answer
     fields["updated_at"] = at or clock.stamp()
     assignments = ", ".join(f"{_column(key)} = ?" for key in fields)
-    cursor = database.execute(f"UPDATE calls SET {assignments} WHERE sid = ?", [*fields.values(), sid])
+    # Optimistic concurrency: the step was worked out from the call at `version`; if the row moved on since,
+    # nothing is written and the caller works the step out again.
+    cursor = database.execute(f"UPDATE calls SET {assignments}, version = version + 1 WHERE sid = ? AND version = ?",
+                              [*fields.values(), sid, version])
     if cursor.rowcount == 0:
-        raise sqlite_utils.db.NotFoundError(sid)
+        raise StaleCall(sid)
 
 
 # json.dumps with any option builds a new encoder each time; these are the same encoders, built once.
@@ -173,18 +177,21 @@ def call_events(database, sid):
     return list(database.query("SELECT * FROM events WHERE call_sid = ? ORDER BY id", [sid]))
 
 
-FINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 
 
-def update_call_status(database, sid, status, duration=None, caller=None, to_number=None, token=None, at=None):
-    """Record a status callback: the status, and on a final status the end time and duration."""
+def update_call_status(database, sid, status, version, duration=None, caller=None, to_number=None, token=None, at=None):
+    """Record a status callback on the call at `version` (None: a call first heard of here): the status, and on a
+    final status the end time and duration; raise StaleCall if the call changed meanwhile."""
     stamp = at or clock.stamp()
-    if caller is not None:
-        database.execute(
+    if version is None:
+        cursor = database.execute(
             "INSERT OR IGNORE INTO calls (sid, from_number, from_raw, caller_withheld, to_number, started_at,"
             " state, updated_at) VALUES (?, ?, ?, ?, ?, ?, '{}', ?)",
             [sid, caller.number, caller.raw, int(caller.withheld), to_number, stamp, stamp],
         )
+        if cursor.rowcount == 0:
+            raise StaleCall(sid)
+        version = 0
     fields = {"status": status, "updated_at": stamp, "status_token": token}
     if status in FINAL_STATUSES:
         fields["answer"] = None  # no retry of a step can come once the call has ended
@@ -196,12 +203,12 @@ def update_call_status(database, sid, status, duration=None, caller=None, to_num
     assignments = ", ".join(f"{name} = :{name}" for name in fields)
     if status == "in-progress":
         assignments = assignments.replace("answered_at = :answered_at", "answered_at = coalesce(answered_at, :answered_at)")
-    database.execute(f"UPDATE calls SET {assignments} WHERE sid = :sid", dict(fields, sid=sid))
-
-
-def recent_calls(database, limit=20):
-    """Return the most recent calls, newest first."""
-    return list(database.query("SELECT * FROM calls ORDER BY started_at DESC LIMIT ?", [limit]))
+    cursor = database.execute(
+        f"UPDATE calls SET {assignments}, version = version + 1 WHERE sid = :sid AND version = :version",
+        dict(fields, sid=sid, version=version),
+    )
+    if cursor.rowcount == 0:
+        raise StaleCall(sid)
 
 
 def add_callback(database, sid, from_number, language, recording):
@@ -219,8 +226,3 @@ def add_callback(database, sid, from_number, language, recording):
         }
     )
     return table.last_pk
-
-
-def callbacks(database, status="waiting"):
-    """Return call-back requests with the given status, oldest first."""
-    return list(database.query("SELECT * FROM callbacks WHERE status = ? ORDER BY created_at", [status]))

@@ -5,14 +5,12 @@ from dataclasses import dataclass, field
 
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from . import clock, registry
+from . import clock
 from .errors import FlowError, InvalidInput
 from .phone import parse_caller
 from .spoken import digits_from_speech
 
 MAX_HOPS = 30
-SPEECH_LANGUAGES = {"zh": "cmn-Hans-CN", "en": "en-US"}
-SAY_LANGUAGES = {"zh": "cmn-CN", "en": "en-US"}
 DIAL_ANSWERED = frozenset({"completed", "answered"})
 PUNCTUATION = re.compile(r"[\s,，。．.、!！?？:：;；'\"]+")
 
@@ -21,7 +19,6 @@ PUNCTUATION = re.compile(r"[\s,，。．.、!！?？:：;；'\"]+")
 class Settings:
     """What the engine needs from configuration."""
 
-    voices: dict
     numbers: dict
     business_hours: object
     url: object  # url(node, **flags) -> the relative URL of a step
@@ -52,8 +49,10 @@ class CallContext:
 
     @property
     def language(self):
-        """The caller's language: 'zh' (the default) or 'en'."""
-        return self.changes.get("language") or self.call.get("language") or self.flow.languages[0]
+        """The code of the caller's language: one the flow declares, its first until the caller switches."""
+        language = self.changes.get("language") or self.call.get("language")
+        # A call begun before its language was taken out of the flow goes on in the first one.
+        return language if language in self.flow.language_settings else self.flow.languages[0]
 
     @language.setter
     def language(self, value):
@@ -81,9 +80,7 @@ class CallContext:
 
     def say(self, text, into=None):
         """Speak `text` in the caller's language, inside a Gather when `into` is given."""
-        voice = self.settings.voices[self.language]
-        (into or self.response).say(text, voice=voice, language=SAY_LANGUAGES.get(self.language, "en-US"))
-        self.log("prompt", text=text)
+        self.say_in(self.language, text, into=into)
 
     def prompt(self, node, into=None, retry=False):
         """Speak a node's prompt (its shorter reprompt on a retry) with the call's variables filled in."""
@@ -92,9 +89,9 @@ class CallContext:
             self.say(prompt.text(self.language, self.vars), into=into)
 
     def say_in(self, language, text, into=None):
-        """Speak `text` in another of the flow's languages, with that language's own voice."""
-        (into or self.response).say(text, voice=self.settings.voices[language],
-                                    language=SAY_LANGUAGES.get(language, "en-US"))
+        """Speak `text` in one of the flow's languages, with that language's own voice."""
+        spoken = self.flow.language_settings[language]
+        (into or self.response).say(text, voice=spoken.voice, language=spoken.say)
         self.log("prompt", text=text)
 
     def url(self, node, **flags):
@@ -133,6 +130,9 @@ def render(context, name, retry=False):
         kind = node.kind
         if kind == "say":
             context.prompt(node)
+            name = node.next
+        elif kind == "set":
+            context.vars.update(node.assigns)
             name = node.next
         elif kind == "action":
             context.prompt(node)
@@ -190,7 +190,7 @@ def _gather(context, node, retry=False):
             options["action_on_empty_result"] = True
     if speech:
         options["input"] = "dtmf speech"
-        options["language"] = SPEECH_LANGUAGES.get(language, "en-US")
+        options["language"] = context.flow.language_settings[language].speech
         options["speech_timeout"] = "auto"
         if hints:
             options["hints"] = ", ".join(hints)
@@ -281,6 +281,11 @@ def _choose(node, digits, speech, language):
     return None
 
 
+def _says_any(speech, words):
+    said = PUNCTUATION.sub(" ", speech.lower()).strip()
+    return any(_contains_word(said, word) for listed in words.values() for word in listed)
+
+
 def _contains_word(said, word):
     if word.isascii():
         return re.search(rf"\b{re.escape(word)}\b", said) is not None
@@ -295,7 +300,7 @@ def _collect_input(context, node, flags):
     speech, confidence = _speech(context.form)
     if not digits and speech:
         digits = digits_from_speech(speech) or ""
-        if not digits and node.star and any(word in speech.lower() for word in ("hidden", "unknown", "隐藏", "没有显示", "不显示")):
+        if not digits and node.star and _says_any(speech, node.star_words):
             digits = "*"
     context.log("input", digits=_shown_digits(node, digits), speech=_shown_speech(node, speech), confidence=confidence)
     if not digits and not speech:
@@ -311,7 +316,7 @@ def _collect_input(context, node, flags):
     value = digits
     if node.validate:
         try:
-            value = registry.VALIDATORS[node.validate](digits, context)
+            value = context.flow.registry.validators[node.validate](digits, context)
         except InvalidInput as error:
             context.log("invalid", text=str(error))
             return _retry(context, node, "invalid")
@@ -321,15 +326,15 @@ def _collect_input(context, node, flags):
 
 
 def _shown_digits(node, digits):
-    # Reference codes are secrets until checked; the log keeps only their length.
-    if node.save_as and "code" in node.save_as and digits and digits.isdigit():
+    # Secrets (a reference code) are kept out of the log: it keeps only their length.
+    if node.secret and digits and digits.isdigit():
         return "•" * len(digits)
     return digits or None
 
 
 def _shown_speech(node, speech):
-    # A spoken reference code is as secret as a typed one.
-    if node.save_as and "code" in node.save_as and speech:
+    # A spoken secret is as secret as a typed one.
+    if node.secret and speech:
         return "•" * len(speech)
     return speech or None
 
@@ -376,7 +381,7 @@ def _retry(context, node, reason):
 
 
 def _run_action(context, node):
-    action = registry.ACTIONS[node.run]
+    action = context.flow.registry.actions[node.run]
     outcome = action.function(context)
     if outcome not in node.outcomes:
         raise FlowError(f"action {node.run!r} returned {outcome!r}, which node {node.name!r} does not handle")

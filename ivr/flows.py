@@ -1,4 +1,5 @@
-"""Call flows as data: YAML files read with safe_load into frozen dataclasses, checked strictly."""
+"""Call flows as data: YAML files read safely into frozen dataclasses, checked strictly."""
+import re
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -6,20 +7,36 @@ from types import MappingProxyType
 
 import yaml
 
-from . import registry
 from .errors import FlowError
 
+# libyaml's loader when it is installed (several times faster: create_app reads the flows), safe either way.
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DTMF_KEYS = set("0123456789*#")
 TOP_LEVEL_KEYS = {"flow", "description", "languages", "start", "max_retries", "messages", "nodes"}
 REQUIRED_MESSAGES = ("no_input", "invalid", "too_many_tries", "apology")
+# Spoken by the engine at any point of a call (or with no call at all), so no call variable is sure to be set.
+ANYWHERE_MESSAGES = REQUIRED_MESSAGES + ("switch_to",)
+# What each language declares, with an example for the messages that ask for it.
+LANGUAGE_KEYS = {
+    "code": "zh",
+    "name": "普通话",
+    "say": "cmn-CN (the TwiML <Say> language)",
+    "voice": "Polly.Zhiyu (the text-to-speech voice)",
+    "speech": "cmn-Hans-CN (the speech recognition language of <Gather>)",
+}
+LANGUAGE_CODE = re.compile(r"^[a-z][a-z0-9_]{1,15}$")
+LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+VOICE_OVERRIDE_PREFIX = "IVR_VOICE_"
 COMMON_KEYS = {"kind", "description"}
 # kind: (required keys, optional keys)
 KINDS = {
     "say": ({"prompt", "next"}, set()),
+    "set": ({"set", "next"}, set()),
     "menu": ({"prompt", "options", "no_input"}, {"timeout", "reprompt"}),
     "collect": (
         {"prompt", "save_as", "next", "no_input"},
-        {"min_digits", "max_digits", "speech", "validate", "empty", "star", "timeout", "invalid", "reprompt"},
+        {"min_digits", "max_digits", "speech", "validate", "empty", "star", "star_words", "secret", "timeout",
+         "invalid", "reprompt"},
     ),
     "record": ({"prompt", "save_as", "next"}, {"max_length", "empty"}),
     "transfer": ({"to", "next", "no_answer"}, {"prompt", "timeout", "hours", "closed"}),
@@ -28,9 +45,22 @@ KINDS = {
 }
 TARGET_KEYS = ("next", "no_input", "empty", "star", "no_answer", "closed")
 # Edges taken without waiting for the caller; a cycle of these would loop inside one webhook.
-IMMEDIATE_KEYS = {"say": ("next",), "transfer": ("closed", "no_answer"), "action": ()}
-INPUT_KINDS = {"menu", "collect", "record", "transfer"}
+IMMEDIATE_KEYS = {"say": ("next",), "set": ("next",), "transfer": ("closed", "no_answer"), "action": ()}
 OPTION_KEYS = {"key", "words", "goto", "language"}
+VARIABLE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+# A collected value named with one of these words is a secret: the call log must keep only its length.
+SECRET_WORDS = {"code", "pin", "password", "passcode", "otp", "secret", "cvv"}
+
+
+@dataclass(frozen=True)
+class Language:
+    """One language of a flow: its code in prompts, its name for staff, and how Twilio speaks and hears it."""
+
+    code: str
+    name: str
+    say: str  # the language attribute of <Say>
+    voice: str
+    speech: str  # the language attribute of a <Gather> that listens for speech
 
 
 @dataclass(frozen=True)
@@ -97,9 +127,12 @@ class Node:
     closed: str | None = None
     options: tuple = ()
     outcomes: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    assigns: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))  # a set node's `set:`
     run: str | None = None
     save_as: str | None = None
     validate: str | None = None
+    secret: bool = False  # the call log keeps only the length of what the caller keyed or said
+    star_words: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))  # spoken instead of *
     invalid: Prompt | None = None
     reprompt: Prompt | None = None  # what a retry repeats (the choices), when shorter than the first prompt
     min_digits: int = 1
@@ -124,18 +157,32 @@ class Node:
             return list(self.outcomes.values())
         return [getattr(self, key) for key in IMMEDIATE_KEYS.get(self.kind, ()) if getattr(self, key)]
 
+    def prompts(self):
+        """Return (key, prompt) for each prompt the node can speak."""
+        return [(key, getattr(self, key)) for key in ("prompt", "reprompt", "invalid") if getattr(self, key)]
+
+    def variables_set(self, registry):
+        """Return the call variables this node sets for the nodes after it."""
+        if self.kind == "set":
+            return set(self.assigns)
+        if self.kind == "action":
+            return set(registry.actions[self.run].sets)
+        return {self.save_as} if self.save_as else set()
+
 
 @dataclass(frozen=True)
 class Flow:
-    """A whole call flow: its nodes, start node, languages and shared messages."""
+    """A whole call flow: its nodes, start node, languages, shared messages and the registry its nodes name."""
 
     name: str
     path: str
     start: str
-    languages: tuple
+    languages: tuple  # language codes in the declared order, which `9` moves through
+    language_settings: MappingProxyType  # code -> Language
     max_retries: int
     messages: MappingProxyType
     nodes: MappingProxyType
+    registry: object = field(compare=False, repr=False)
 
     def node(self, name):
         """Return the node called `name`, or raise FlowError."""
@@ -149,13 +196,25 @@ class Flow:
         return self.messages[name].text(language, variables)
 
 
-def load_flow(path):
-    """Read, build and validate one flow file, raising FlowError that names the file, node and fix."""
+def voice_overrides(environ):
+    """Return {language code: voice} from IVR_VOICE_<CODE> variables (IVR_VOICE_YUE), to replace declared voices."""
+    return {
+        key[len(VOICE_OVERRIDE_PREFIX):].lower(): value.strip()
+        for key, value in environ.items()
+        if key.startswith(VOICE_OVERRIDE_PREFIX) and value.strip()
+    }
+
+
+def load_flow(path, registry, voices=None):
+    """Read, build and validate one flow file against `registry`, raising FlowError that names the file, node and fix.
+
+    `voices` ({code: voice}) replaces the voices the file declares, for a deployment whose account lacks them.
+    """
     path = Path(path)
     where = str(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise FlowError(f"{where}: cannot read the flow: {error}") from None
     if not isinstance(data, dict):
         raise FlowError(f"{where}: a flow file must be a mapping with keys {sorted(TOP_LEVEL_KEYS)}")
@@ -163,10 +222,8 @@ def load_flow(path):
     for key in ("flow", "languages", "start", "messages", "nodes"):
         if key not in data:
             raise FlowError(f"{where}: missing top-level key {key!r}; add it")
-    languages = data["languages"]
-    if not isinstance(languages, list) or not languages or not all(isinstance(x, str) for x in languages):
-        raise FlowError(f"{where}: 'languages' must be a list such as [zh, en]")
-    languages = tuple(languages)
+    settings = _languages(where, data["languages"], voices or {})
+    languages = tuple(settings)
     messages = data["messages"] or {}
     if not isinstance(messages, dict):
         raise FlowError(f"{where}: 'messages' must be a mapping of message name to prompt")
@@ -179,7 +236,7 @@ def load_flow(path):
     raw_nodes = data["nodes"]
     if not isinstance(raw_nodes, dict) or not raw_nodes:
         raise FlowError(f"{where}: 'nodes' must be a mapping of node name to node")
-    nodes = {name: _node(where, str(name), raw, languages) for name, raw in raw_nodes.items()}
+    nodes = {name: _node(where, str(name), raw, languages, registry) for name, raw in raw_nodes.items()}
     max_retries = data.get("max_retries", 2)
     if not isinstance(max_retries, int) or not 0 <= max_retries <= 5:
         raise FlowError(f"{where}: 'max_retries' must be a whole number from 0 to 5")
@@ -194,27 +251,63 @@ def load_flow(path):
         path=where,
         start=str(data["start"]),
         languages=languages,
+        language_settings=MappingProxyType(settings),
         max_retries=max_retries,
         messages=MappingProxyType(built_messages),
         nodes=MappingProxyType(nodes),
+        registry=registry,
     )
     _check_graph(flow)
+    _check_placeholders(flow)
     return flow
 
 
-def load_flows(directory):
-    """Load and validate every *.yaml flow in `directory`, keyed by flow name."""
+def load_flows(directory, registry, voices=None):
+    """Load and validate every *.yaml flow in `directory` against `registry`, keyed by flow name."""
     directory = Path(directory)
     paths = sorted(directory.glob("*.yaml")) + sorted(directory.glob("*.yml"))
     if not paths:
         raise FlowError(f"{directory}: no flow files (*.yaml) found")
     flows = {}
     for path in paths:
-        flow = load_flow(path)
+        flow = load_flow(path, registry, voices)
         if flow.name in flows:
             raise FlowError(f"{path}: flow name {flow.name!r} is already used by {flows[flow.name].path}")
         flows[flow.name] = flow
     return flows
+
+
+def _languages(where, raw, voices):
+    example = "{" + ", ".join(f"{key}: {value.split(' ')[0]}" for key, value in LANGUAGE_KEYS.items()) + "}"
+    if not isinstance(raw, list) or not raw:
+        raise FlowError(f"{where}: 'languages' must be a list of languages such as {example}")
+    settings = {}
+    for entry in raw:
+        if not isinstance(entry, dict):
+            raise FlowError(f"{where}: language {entry!r} has no voice settings; declare it as {example}")
+        code = entry.get("code")
+        if not isinstance(code, str) or not LANGUAGE_CODE.match(code) or code == "switch":
+            raise FlowError(
+                f"{where}: languages: code {code!r} must be 2-16 lower-case letters, digits or '_' (e.g. zh, en, yue)"
+            )
+        what = f"{where}: language {code!r}"
+        _no_unknown(where, f"language {code!r}", entry, set(LANGUAGE_KEYS))
+        for key, meaning in LANGUAGE_KEYS.items():
+            value = entry.get(key)
+            if not isinstance(value, str) or not value.strip():
+                raise FlowError(f"{what}: missing {key!r}; add e.g. '{key}: {meaning}'")
+        for key in ("say", "speech"):
+            if not LANGUAGE_TAG.match(entry[key]):
+                raise FlowError(
+                    f"{what}: {key} {entry[key]!r} is not a language tag; use e.g. '{key}: {LANGUAGE_KEYS[key]}'"
+                )
+        if code in settings:
+            raise FlowError(f"{what}: declared twice; keep one")
+        settings[code] = Language(
+            code=code, name=entry["name"].strip(), say=entry["say"], speech=entry["speech"],
+            voice=voices.get(code, entry["voice"].strip()),
+        )
+    return settings
 
 
 def _no_unknown(where, what, data, allowed):
@@ -241,7 +334,7 @@ def _prompt(where, what, value, languages):
     return prompt
 
 
-def _node(where, name, raw, languages):
+def _node(where, name, raw, languages, registry):
     what = f"node {name!r}"
     if not isinstance(raw, dict):
         raise FlowError(f"{where}: {what}: a node must be a mapping with a 'kind'")
@@ -268,7 +361,7 @@ def _node(where, name, raw, languages):
             if not isinstance(raw[key], int) or isinstance(raw[key], bool) or not low <= raw[key] <= high:
                 raise FlowError(f"{where}: {what}: {key!r} must be a whole number from {low} to {high}")
             values[key] = raw[key]
-    for key in ("speech", "hours"):
+    for key in ("speech", "hours", "secret"):
         if key in raw:
             if not isinstance(raw[key], bool):
                 raise FlowError(f"{where}: {what}: {key!r} must be true or false")
@@ -278,13 +371,26 @@ def _node(where, name, raw, languages):
     if kind == "menu":
         values["options"] = _options(where, what, raw["options"], languages)
     if kind == "action":
-        values["outcomes"] = _outcomes(where, what, raw)
-    if kind == "collect" and "validate" in raw and raw["validate"] not in registry.VALIDATORS:
+        values["outcomes"] = _outcomes(where, what, raw, registry)
+    if kind == "set":
+        values["assigns"] = _assigns(where, what, raw["set"])
+    if "star_words" in raw:
+        if "star" not in raw:
+            raise FlowError(f"{where}: {what}: 'star_words' are said instead of pressing *; add 'star: <node name>'")
+        values["star_words"] = _words(where, f"{what} star_words", raw["star_words"], languages)
+    if kind == "collect" and "validate" in raw and raw["validate"] not in registry.validators:
         raise FlowError(
-            f"{where}: {what}: validator {raw['validate']!r} is not registered; known: {sorted(registry.VALIDATORS)}"
+            f"{where}: {what}: validator {raw['validate']!r} is not registered; known: {sorted(registry.validators)}"
         )
-    if kind in ("say",) and "prompt" not in values:
-        raise FlowError(f"{where}: {what}: a say node needs a prompt")
+    if kind == "collect" and SECRET_WORDS & set(raw["save_as"].split("_")) and not raw.get("secret"):
+        raise FlowError(
+            f"{where}: {what}: {raw['save_as']!r} is a secret; add 'secret: true' so the call log keeps only its length"
+        )
+    if kind == "transfer" and raw["to"] not in registry.transfer_targets:
+        raise FlowError(
+            f"{where}: {what}: transfer target {raw['to']!r} is unknown;"
+            f" set 'to' to one of {sorted(registry.transfer_targets)}"
+        )
     return Node(**values)
 
 
@@ -306,26 +412,44 @@ def _options(where, what, raw_options, languages):
         seen[key] = index + 1
         if not isinstance(raw.get("goto"), str):
             raise FlowError(f"{where}: {label}: needs 'goto: <node name>'")
-        words = raw.get("words", {}) or {}
-        if not isinstance(words, dict) or set(words) - set(languages):
-            raise FlowError(f"{where}: {label}: 'words' maps each language {list(languages)} to a list of words")
-        built_words = {}
-        for language in languages:
-            listed = words.get(language, [])
-            if not isinstance(listed, list) or not all(isinstance(word, str) and word for word in listed):
-                raise FlowError(f"{where}: {label}: words for {language!r} must be a list of words")
-            built_words[language] = tuple(word.lower() for word in listed)
+        words = _words(where, f"{label} words", raw.get("words", {}) or {}, languages)
         language = raw.get("language")
         if language is not None and language not in set(languages) | {"switch"}:
             raise FlowError(f"{where}: {label}: language must be one of {list(languages)} or 'switch'")
-        options.append(Option(key=key, goto=raw["goto"], words=MappingProxyType(built_words), language=language))
+        options.append(Option(key=key, goto=raw["goto"], words=words, language=language))
     return tuple(options)
 
 
-def _outcomes(where, what, raw):
-    action = registry.ACTIONS.get(raw["run"])
+def _words(where, what, words, languages):
+    """Check words a caller may say, {language: [word, ...]}, and return them lower-cased per language."""
+    if not isinstance(words, dict) or set(words) - set(languages):
+        raise FlowError(f"{where}: {what}: map each language {list(languages)} to a list of words")
+    built = {}
+    for language in languages:
+        listed = words.get(language, [])
+        if not isinstance(listed, list) or not all(isinstance(word, str) and word for word in listed):
+            raise FlowError(f"{where}: {what}: words for {language!r} must be a list of words")
+        built[language] = tuple(word.lower() for word in listed)
+    return MappingProxyType(built)
+
+
+def _assigns(where, what, raw):
+    if not isinstance(raw, dict) or not raw:
+        raise FlowError(f"{where}: {what}: 'set' maps variable names to values, e.g. set: {{report_category: fee}}")
+    for name, value in raw.items():
+        if not isinstance(name, str) or not VARIABLE_NAME.match(name):
+            raise FlowError(
+                f"{where}: {what}: set: {name!r} is not a variable name; use lower-case letters, digits and '_'"
+            )
+        if not isinstance(value, (str, int, float, bool)):
+            raise FlowError(f"{where}: {what}: set: {name!r} must be a text, a number or true/false, not {value!r}")
+    return MappingProxyType(dict(raw))
+
+
+def _outcomes(where, what, raw, registry):
+    action = registry.actions.get(raw["run"])
     if action is None:
-        raise FlowError(f"{where}: {what}: action {raw['run']!r} is not registered; known: {sorted(registry.ACTIONS)}")
+        raise FlowError(f"{where}: {what}: action {raw['run']!r} is not registered; known: {sorted(registry.actions)}")
     outcomes = raw["outcomes"]
     if not isinstance(outcomes, dict) or not all(isinstance(v, str) for v in outcomes.values()):
         raise FlowError(f"{where}: {what}: 'outcomes' maps each outcome of {raw['run']!r} to a node name")
@@ -378,3 +502,44 @@ def _check_graph(flow):
     for name in flow.nodes:
         if name not in state:
             visit(name, [name])
+
+
+def _check_placeholders(flow):
+    """Every {placeholder} a node speaks must be set by a node before it; shared messages spoken anywhere use none."""
+    where = flow.path
+    for name in ANYWHERE_MESSAGES:
+        if name in flow.messages and flow.messages[name].placeholders:
+            placeholder = sorted(flow.messages[name].placeholders)[0]
+            raise FlowError(
+                f"{where}: message {name!r}: {{{placeholder}}} cannot be filled, since this message is spoken at any"
+                " point of a call; remove it"
+            )
+    # What each node may have set by the time the caller reaches a node: every node that can lead to it.
+    available = {name: set() for name in flow.nodes}
+    for node in flow.nodes.values():
+        variables = node.variables_set(flow.registry)
+        if not variables:
+            continue
+        seen = set()
+        waiting = list(node.targets())
+        while waiting:
+            name = waiting.pop()
+            if name not in seen:
+                seen.add(name)
+                available[name] |= variables
+                waiting.extend(flow.nodes[name].targets())
+    secrets = {node.save_as for node in flow.nodes.values() if node.secret}
+    for node in flow.nodes.values():
+        for key, prompt in node.prompts():
+            spoken_secrets = sorted(prompt.placeholders & secrets)
+            if spoken_secrets:
+                raise FlowError(
+                    f"{where}: node {node.name!r} {key}: {{{spoken_secrets[0]}}} is a secret the caller gave;"
+                    " never speak it back; remove it"
+                )
+            missing = sorted(prompt.placeholders - available[node.name])
+            if missing:
+                raise FlowError(
+                    f"{where}: node {node.name!r} {key}: no earlier node sets {{{missing[0]}}}; set it before this"
+                    " node (save_as, a set node, or an action registered with sets=...) or remove it"
+                )

@@ -1,9 +1,6 @@
-"""Registries that flows name: actions (Python functions run by action nodes) and input validators."""
+"""Registries of what flows name that Python supplies: actions, input validators and transfer targets."""
 from dataclasses import dataclass
 from typing import Callable
-
-ACTIONS = {}
-VALIDATORS = {}
 
 
 @dataclass(frozen=True)
@@ -13,23 +10,36 @@ class Action:
     name: str
     function: Callable
     outcomes: tuple
+    sets: tuple = ()  # the call variables it may set, which prompts after it may name
 
 
-def action(name, outcomes):
-    """Register `function(context) -> outcome` as the action `name` with its possible outcomes."""
+class Registry:
+    """The actions, validators and transfer targets one set of flows may name; given to the loader, never global."""
 
-    def register(function):
-        ACTIONS[name] = Action(name=name, function=function, outcomes=tuple(outcomes))
-        return function
+    def __init__(self, transfer_targets=()):
+        self.actions = {}
+        self.validators = {}
+        self.transfer_targets = frozenset(transfer_targets)
 
-    return register
+    def action(self, name, outcomes, sets=()):
+        """Register `function(context) -> outcome` as the action `name`, its outcomes and the variables it sets."""
+
+        def register(function):
+            self.actions[name] = Action(name=name, function=function, outcomes=tuple(outcomes), sets=tuple(sets))
+            return function
+
+        return register
+
+    def validator(self, name):
+        """Register `function(digits, context) -> value` (raising InvalidInput) as the validator `name`."""
+
+        def register(function):
+            self.validators[name] = function
+            return function
+
+        return register
 
 
-def validator(name):
-    """Register `function(digits, context) -> value` (raising InvalidInput) as the validator `name`."""
-
-    def register(function):
-        VALIDATORS[name] = function
-        return function
-
-    return register
+# The hotline's own: ivr/actions.py and ivr/verify.py register on it, and create_app hands it to the loader.
+# "agent" is dialled at IVR_AGENT_NUMBER.
+hotline = Registry(transfer_targets=("agent",))

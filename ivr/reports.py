@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from . import audit, clock
 from .db import transaction
-from .errors import Conflict, InvalidInput, NotFound
+from .errors import Conflict, InvalidInput
 from .phone import to_e164
 from .textrules import check_characters
 
@@ -186,14 +186,6 @@ def list_reports(database, number=None, limit=100):
 def reports_for_call(database, call_sid):
     """Return the reports filed during one call, oldest first."""
     return [_decoded(row) for row in database.query("SELECT * FROM reports WHERE call_sid = ? ORDER BY id", [call_sid])]
-
-
-def get_report(database, report_number):
-    """Return one report by its report number, or raise NotFound."""
-    found = list(database.query("SELECT * FROM reports WHERE report_number = ?", [str(report_number)]))
-    if not found:
-        raise NotFound(f"no report {str(report_number)[:20]!r}")
-    return _decoded(found[0])
 
 
 def _decoded(row):

@@ -1,6 +1,8 @@
-"""The database schema as an ordered list of migrations; each runs once, in order, on every boot."""
+"""The database schema as a list of migrations in version order; each runs once, in that order, on every boot."""
 
-# Append new migrations at the end; never edit one that has shipped.
+# Each part of the hotline numbers its migrations in its own range, so a new one goes at the end of its range,
+# which keeps this list in version order (db.migrate applies them by version whatever the order here); never
+# edit one that has shipped.
 MIGRATIONS = [
     (
         1,
@@ -174,60 +176,6 @@ MIGRATIONS = [
 ]
 
 
-# Versions 10-19 belong to the staff dashboard.
-MIGRATIONS.append(
-    (
-        10,
-        "dashboard: indexes for every calls filter, overview, numbers and audit",
-        """
-        CREATE INDEX IF NOT EXISTS calls_language_started ON calls (language, started_at);
-        CREATE INDEX IF NOT EXISTS calls_status_started ON calls (status, started_at);
-        CREATE INDEX IF NOT EXISTS calls_overview ON calls (started_at, verdict, status, answered_at, verdict_at);
-        CREATE INDEX IF NOT EXISTS reports_number_merchant ON reports (number, merchant_id);
-        CREATE INDEX IF NOT EXISTS reports_merchant ON reports (merchant_id, created_at);
-        CREATE INDEX IF NOT EXISTS reports_category ON reports (category, created_at);
-        CREATE INDEX IF NOT EXISTS numbers_last ON numbers (last_reported_at);
-        CREATE INDEX IF NOT EXISTS numbers_status_last ON numbers (status, last_reported_at);
-        CREATE INDEX IF NOT EXISTS outreach_status_created ON outreach (status, created_at);
-        CREATE INDEX IF NOT EXISTS callbacks_call ON callbacks (call_sid);
-        CREATE INDEX IF NOT EXISTS audit_user_at ON audit (user, at);
-        CREATE INDEX IF NOT EXISTS audit_action_target ON audit (action, target, at)
-        """,
-    )
-)
-# Only callers' speech is indexed (not prompts), so the webhook pays one small FTS insert per spoken answer.
-# The trigram tokenizer finds Chinese substrings, which have no spaces between words; it cannot match fewer
-# than three characters, so short searches scan the small partial index events_speech instead.
-MIGRATIONS.append(
-    (
-        11,
-        "dashboard: full-text search over what callers said",
-        (
-            """
-            CREATE VIRTUAL TABLE IF NOT EXISTS speech_fts USING fts5(
-                speech, content='events', content_rowid='id', tokenize='trigram'
-            );
-            CREATE TRIGGER IF NOT EXISTS events_speech_insert AFTER INSERT ON events
-            WHEN new.kind = 'input' AND new.speech IS NOT NULL BEGIN
-                INSERT INTO speech_fts (rowid, speech) VALUES (new.id, new.speech);
-            END;
-            CREATE TRIGGER IF NOT EXISTS events_speech_delete AFTER DELETE ON events
-            WHEN old.kind = 'input' AND old.speech IS NOT NULL BEGIN
-                INSERT INTO speech_fts (speech_fts, rowid, speech) VALUES ('delete', old.id, old.speech);
-            END;
-            CREATE TRIGGER IF NOT EXISTS events_speech_update AFTER UPDATE OF speech, kind ON events BEGIN
-                INSERT INTO speech_fts (speech_fts, rowid, speech)
-                    SELECT 'delete', old.id, old.speech WHERE old.kind = 'input' AND old.speech IS NOT NULL;
-                INSERT INTO speech_fts (rowid, speech)
-                    SELECT new.id, new.speech WHERE new.kind = 'input' AND new.speech IS NOT NULL;
-            END;
-            INSERT INTO speech_fts (rowid, speech) SELECT id, speech FROM events WHERE kind = 'input' AND speech IS NOT NULL;
-            CREATE INDEX IF NOT EXISTS events_speech ON events (id, call_sid, speech) WHERE kind = 'input' AND speech IS NOT NULL
-            """
-        ),
-    )
-)
-
 # Versions 4-9 belong to verification (merchants, outreach, reports, watchlist).
 MIGRATIONS.append(
     (
@@ -296,6 +244,60 @@ MIGRATIONS.append(
     )
 )
 
+# Versions 10-19 belong to the staff dashboard.
+MIGRATIONS.append(
+    (
+        10,
+        "dashboard: indexes for every calls filter, overview, numbers and audit",
+        """
+        CREATE INDEX IF NOT EXISTS calls_language_started ON calls (language, started_at);
+        CREATE INDEX IF NOT EXISTS calls_status_started ON calls (status, started_at);
+        CREATE INDEX IF NOT EXISTS calls_overview ON calls (started_at, verdict, status, answered_at, verdict_at);
+        CREATE INDEX IF NOT EXISTS reports_number_merchant ON reports (number, merchant_id);
+        CREATE INDEX IF NOT EXISTS reports_merchant ON reports (merchant_id, created_at);
+        CREATE INDEX IF NOT EXISTS reports_category ON reports (category, created_at);
+        CREATE INDEX IF NOT EXISTS numbers_last ON numbers (last_reported_at);
+        CREATE INDEX IF NOT EXISTS numbers_status_last ON numbers (status, last_reported_at);
+        CREATE INDEX IF NOT EXISTS outreach_status_created ON outreach (status, created_at);
+        CREATE INDEX IF NOT EXISTS callbacks_call ON callbacks (call_sid);
+        CREATE INDEX IF NOT EXISTS audit_user_at ON audit (user, at);
+        CREATE INDEX IF NOT EXISTS audit_action_target ON audit (action, target, at)
+        """,
+    )
+)
+# Only callers' speech is indexed (not prompts), so the webhook pays one small FTS insert per spoken answer.
+# The trigram tokenizer finds Chinese substrings, which have no spaces between words; it cannot match fewer
+# than three characters, so short searches scan the small partial index events_speech instead.
+MIGRATIONS.append(
+    (
+        11,
+        "dashboard: full-text search over what callers said",
+        (
+            """
+            CREATE VIRTUAL TABLE IF NOT EXISTS speech_fts USING fts5(
+                speech, content='events', content_rowid='id', tokenize='trigram'
+            );
+            CREATE TRIGGER IF NOT EXISTS events_speech_insert AFTER INSERT ON events
+            WHEN new.kind = 'input' AND new.speech IS NOT NULL BEGIN
+                INSERT INTO speech_fts (rowid, speech) VALUES (new.id, new.speech);
+            END;
+            CREATE TRIGGER IF NOT EXISTS events_speech_delete AFTER DELETE ON events
+            WHEN old.kind = 'input' AND old.speech IS NOT NULL BEGIN
+                INSERT INTO speech_fts (speech_fts, rowid, speech) VALUES ('delete', old.id, old.speech);
+            END;
+            CREATE TRIGGER IF NOT EXISTS events_speech_update AFTER UPDATE OF speech, kind ON events BEGIN
+                INSERT INTO speech_fts (speech_fts, rowid, speech)
+                    SELECT 'delete', old.id, old.speech WHERE old.kind = 'input' AND old.speech IS NOT NULL;
+                INSERT INTO speech_fts (rowid, speech)
+                    SELECT new.id, new.speech WHERE new.kind = 'input' AND new.speech IS NOT NULL;
+            END;
+            INSERT INTO speech_fts (rowid, speech) SELECT id, speech FROM events WHERE kind = 'input' AND speech IS NOT NULL;
+            CREATE INDEX IF NOT EXISTS events_speech ON events (id, call_sid, speech) WHERE kind = 'input' AND speech IS NOT NULL
+            """
+        ),
+    )
+)
+
 # Versions 20-29 belong to load, faults and data retention.
 MIGRATIONS.append(
     (
@@ -318,6 +320,15 @@ MIGRATIONS.append(
         ALTER TABLE calls ADD COLUMN answer_token TEXT;
         ALTER TABLE calls ADD COLUMN answer TEXT;
         ALTER TABLE calls ADD COLUMN status_token TEXT
+        """,
+    )
+)
+MIGRATIONS.append(
+    (
+        22,
+        "a version on each call, checked by the UPDATE that stores a step (optimistic concurrency)",
+        """
+        ALTER TABLE calls ADD COLUMN version INTEGER NOT NULL DEFAULT 0
         """,
     )
 )

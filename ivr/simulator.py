@@ -39,6 +39,14 @@ class FlaskTransport:
         return response.status_code, response.get_data(as_text=True)
 
 
+class Unreachable(ConnectionError):
+    """No answer from the hotline over HTTP: nothing listening, an unknown host, a timeout."""
+
+
+class SignatureRefused(Exception):
+    """The hotline over HTTP answered 403: it checks signatures with another auth token."""
+
+
 class HttpTransport:
     """Sends requests over HTTP to a running hotline (flask run, gunicorn)."""
 
@@ -47,7 +55,7 @@ class HttpTransport:
         self.timeout = timeout
 
     def post(self, url, form, headers):
-        """POST a form and return (status, body text)."""
+        """POST a form and return (status, body text); raise Unreachable or SignatureRefused."""
         data = urllib.parse.urlencode(form).encode()
         request = urllib.request.Request(url, data=data, headers=dict(headers), method="POST")
         request.add_header("Content-Type", "application/x-www-form-urlencoded")
@@ -55,7 +63,14 @@ class HttpTransport:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 return response.status, response.read().decode("utf-8")
         except urllib.error.HTTPError as error:
+            # The hotline answers 403 only to a signature it cannot check with its own token.
+            if error.code == 403:
+                raise SignatureRefused(f"the hotline at {self.base_url} answered 403: the signature was refused") from None
             return error.code, error.read().decode("utf-8", "replace")
+        except (urllib.error.URLError, OSError) as error:
+            reason = getattr(error, "reason", error)
+            said = reason.strerror if isinstance(reason, OSError) and reason.strerror else str(reason)
+            raise Unreachable(f"cannot reach {self.base_url}: {said.lower()}") from error
 
 
 @dataclass

@@ -3,9 +3,10 @@ import statistics
 from datetime import timedelta
 
 from . import localtime
+from .vocabulary import FINAL_STATUSES, VERDICTS
 
-VERDICT_ORDER = ("genuine", "locked", "expired", "known_scam", "unconfirmed", "no_record", None)
-ENDED = ("completed", "busy", "failed", "no-answer", "canceled")
+# The charts' order: genuine at the foot of each bar, then the other verdicts by precedence, then no verdict.
+VERDICT_ORDER = tuple(sorted(VERDICTS, key=lambda verdict: verdict != "genuine")) + (None,)
 DAYS = 30
 
 
@@ -18,27 +19,28 @@ def overview(database, days=DAYS):
     today = localtime.today()
     first = today - timedelta(days=days - 1)
     since = localtime.day_start(first)
-    modifier = localtime.sql_modifier()
     labels = _days(first, days)
     per_day = {verdict: [0] * days for verdict in VERDICT_ORDER}
     index = {day: position for position, day in enumerate(labels)}
     abandoned = [0] * days
-    ended_marks = ",".join(f"'{status}'" for status in ENDED)
+    ended_marks = ",".join(f"'{status}'" for status in FINAL_STATUSES)
+    call_day, call_day_parameters = localtime.local_date_sql("started_at", first, today)
     # One pass over the covering index calls_overview gives every per-day calls figure.
     for day, verdict, count, gave_up in database.execute(
-        "SELECT date(started_at, :mod) AS day, verdict, count(*),"
+        f"SELECT {call_day} AS day, verdict, count(*),"
         f" sum(verdict IS NULL AND status IN ({ended_marks}))"
         " FROM calls INDEXED BY calls_overview WHERE started_at >= :since GROUP BY day, verdict",
-        {"mod": modifier, "since": since},
+        dict(call_day_parameters, since=since),
     ):
         if day not in index:
             continue
         per_day[verdict if verdict in per_day else "unconfirmed"][index[day]] += count
         abandoned[index[day]] += gave_up or 0
     reports = [0] * days
+    report_day, report_day_parameters = localtime.local_date_sql("created_at", first, today)
     for day, count in database.execute(
-        "SELECT date(created_at, :mod) AS day, count(*) FROM reports WHERE created_at >= :since GROUP BY day",
-        {"mod": modifier, "since": since},
+        f"SELECT {report_day} AS day, count(*) FROM reports WHERE created_at >= :since GROUP BY day",
+        dict(report_day_parameters, since=since),
     ):
         if day in index:
             reports[index[day]] = count

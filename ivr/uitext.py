@@ -1,4 +1,6 @@
 """The dashboard's words in English and Chinese; English text is the key, so a missing entry shows English."""
+from .vocabulary import STATUS_NAMES, VERDICT_NAMES
+
 LANGUAGES = ("zh", "en")
 DASHBOARD_BLUEPRINTS = frozenset({"dashboard", "dash_calls", "dash_manage", "dash_admin"})
 
@@ -51,12 +53,8 @@ ZH = {
 
 # Names of stored values (verdicts, statuses, categories, event kinds) as staff read them.
 VALUES = {
-    "genuine": ("genuine", "真实"), "locked": ("locked", "已锁定"), "expired": ("expired", "已过期"),
-    "known_scam": ("known scam", "已知诈骗"), "unconfirmed": ("unconfirmed", "未能确认"), "no_record": ("no record", "无记录"),
-    "none": ("no verdict", "无结论"), None: ("no verdict", "无结论"),
-    "completed": ("completed", "已结束"), "in-progress": ("in progress", "进行中"), "busy": ("busy", "忙线"),
-    "failed": ("failed", "失败"), "no-answer": ("no answer", "未接听"), "canceled": ("canceled", "已取消"),
-    "ringing": ("ringing", "振铃"), "queued": ("queued", "排队"), "unknown": ("unknown", "未知"),
+    **VERDICT_NAMES, "none": ("no verdict", "无结论"), None: ("no verdict", "无结论"),
+    **STATUS_NAMES, "unknown": ("unknown", "未知"),
     "zh": ("Chinese", "中文"), "en": ("English", "英文"),
     "reported": ("reported", "已举报"), "suspected": ("suspected", "可疑"), "confirmed": ("confirmed", "已确认诈骗"),
     "cleared": ("cleared", "已清除"), "open": ("open", "有效"), "cancelled": ("cancelled", "已取消"),

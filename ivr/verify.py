@@ -7,7 +7,7 @@ from . import clock, merchants, outreach, reports
 from .calls import VERDICTS  # noqa: F401 - the verdict names, listed once
 from .errors import InvalidInput
 from .phone import VIRTUAL_PREFIXES, parse_reported, to_e164
-from .registry import action, validator
+from .registry import hotline
 
 # When several risks apply, the caller hears only the first of these: one short warning.
 SIGNAL_ORDER = ("hotline_number", "spoofed_official", "international", "virtual", "invalid")
@@ -97,7 +97,7 @@ def _identified(context, merchant_id, by):
 # -- 1. who is calling ----------------------------------------------------------------------
 
 
-@action("identify_caller", outcomes=("registered", "other"))
+@hotline.action("identify_caller", outcomes=("registered", "other"))
 def identify_caller(context):
     """A caller whose number is registered to exactly one merchant goes straight to the code; others type theirs."""
     for name in ("merchant_id", "identified_by", "called", "verdict", "merchant_misses"):
@@ -110,7 +110,7 @@ def identify_caller(context):
     return "registered"
 
 
-@action("find_merchant", outcomes=("found", "retry", "give_up"))
+@hotline.action("find_merchant", outcomes=("found", "retry", "give_up"))
 def find_merchant(context):
     """Look up the merchant number typed; an unknown one gets one more try, then a person."""
     merchant = merchants.find_merchant(context.database, context.vars.pop("merchant_input", ""))
@@ -126,7 +126,8 @@ def find_merchant(context):
 # -- 2. the reference code -------------------------------------------------------------------
 
 
-@action("check_code", outcomes=("locked", "genuine", "expired", "no_record"))
+@hotline.action("check_code", outcomes=("locked", "genuine", "expired", "no_record"),
+                sets=("outreach_date", "reason", "staff_name", "instructions"))
 def check_code(context):
     """Check the reference code against this merchant's outreach, after the brute-force locks."""
     code = str(context.vars.pop("reference_code", ""))  # never kept in the call's stored state
@@ -171,7 +172,7 @@ def _describe(context, row):
 # -- 3. the number that called ----------------------------------------------------------------
 
 
-@validator("called_number")
+@hotline.validator("called_number")
 def called_number(digits, context):
     """Accept a number that called in any common format; risks are noted, not refused."""
     if not 3 <= len(digits) <= 20:
@@ -187,14 +188,14 @@ def called_number(digits, context):
     return called
 
 
-@action("number_hidden", outcomes=("done",))
+@hotline.action("number_hidden", outcomes=("done",))
 def number_hidden(context):
     """The caller pressed * : the number that called them was hidden."""
     context.vars["called"] = {"number": None, "raw": None, "signals": [], "hidden": True}
     return "done"
 
 
-@action("check_number", outcomes=("hotline_number", "spoofed_official", "international", "virtual", "invalid", "none"))
+@hotline.action("check_number", outcomes=("hotline_number", "spoofed_official", "international", "virtual", "invalid", "none"))
 def check_number(context):
     """Note the risks of the number that called and pick the one warning to speak (no lock applies here)."""
     called = context.vars["called"]
@@ -202,7 +203,7 @@ def check_number(context):
     return next((signal for signal in SIGNAL_ORDER if signal in called["signals"]), "none")
 
 
-@action("verdict_without_code", outcomes=("known_scam", "no_code"))
+@hotline.action("verdict_without_code", outcomes=("known_scam", "no_code"))
 def verdict_without_code(context):
     """No code: a watchlisted number is named as such; otherwise the same advice whatever we have on file."""
     called = context.vars["called"]
@@ -225,33 +226,20 @@ def verdict_without_code(context):
 # -- the report branch ------------------------------------------------------------------------
 
 
-@action("report_prefilled", outcomes=("have_number", "ask_number"))
+@hotline.action("report_prefilled", outcomes=("have_number", "ask_number"))
 def report_prefilled(context):
     """Skip asking for the number when the verify branch already has it."""
     return "have_number" if context.vars.get("called") else "ask_number"
 
 
-@action("check_reported_number", outcomes=("hotline_number", "other"))
+@hotline.action("check_reported_number", outcomes=("hotline_number", "other"))
 def check_reported_number(context):
     """A report of the hotline's own number hears that the hotline never calls anyone."""
     signals = (context.vars.get("called") or {}).get("signals", ())
     return "hotline_number" if "hotline_number" in signals else "other"
 
 
-def _category_action(category):
-    def choose(context):
-        context.vars["report_category"] = category
-        return "done"
-
-    choose.__doc__ = f"The caller said they were asked for: {category}."
-    return choose
-
-
-for _category in reports.CATEGORIES.values():
-    action(f"report_{_category}", outcomes=("done",))(_category_action(_category))
-
-
-@action("file_report", outcomes=("filed",))
+@hotline.action("file_report", outcomes=("filed",), sets=("report_number",))
 def file_report(context):
     """File the report (a missing recording still files it) and read its number back."""
     called = context.vars.get("called") or {}

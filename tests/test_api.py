@@ -1,7 +1,9 @@
 """The JSON API: auth, every endpoint, and every error (400 naming the field, 401, 404, 409), nothing half-written."""
 import pytest
 
-from conftest import rows
+from conftest import add_call, rows
+
+from ivr import calldetail, clock
 
 MERCHANT = "898440358120001"
 
@@ -140,6 +142,35 @@ def test_get_call_with_its_verdict_reports_and_events(api, call, verification):
     kinds = [event["kind"] for event in body["events"]]
     assert kinds[0] == "incoming" and kinds.index("verdict") < kinds.index("report")
     assert [event["id"] for event in body["events"]] == sorted(event["id"] for event in body["events"])
+
+
+def test_the_api_and_the_dashboard_show_a_call_read_by_the_same_reader(api, client, login, database):
+    stamp = clock.stamp()
+    add_call(database, "CAboth", stamp, verdict="known_scam", events=[
+        {"kind": "incoming", "detail": '{"from": "+8613800138000", "withheld": false}'},
+        {"kind": "prompt", "node": "welcome", "text": "您好，这里是官方商户核实热线。"},
+        {"kind": "input", "node": "welcome", "digits": "1"},
+        {"kind": "action", "node": "check_code", "detail": "plain words, not JSON"},
+        {"kind": "verdict", "node": "check_code", "text": "known_scam", "detail": '{"number": "+8617012345678"}'},
+    ])
+    database["reports"].insert({"report_number": "R1", "call_sid": "CAboth", "category": "fee", "number": "+8617012345678",
+                                "recording_url": "https://api.twilio.com/r/RE1", "signals": '["virtual"]',
+                                "created_at": stamp})
+    found = calldetail.read_call(database, "CAboth")
+
+    body = api("GET", "/api/calls/CAboth").json
+    assert body["events"] == found["events"] and body["reports"] == found["reports"]
+    assert [event["detail"] for event in body["events"]] == [
+        {"from": "+8613800138000", "withheld": False}, None, None, "plain words, not JSON", {"number": "+8617012345678"}]
+    assert body["reports"][0]["signals"] == ["virtual"]
+
+    login("agent")
+    page = client.get("/dashboard/calls/CAboth").get_data(as_text=True)
+    assert page.count('<li class="ev ') == len(found["events"])
+    assert "您好，这里是官方商户核实热线。" in page and "<kbd>1</kbd>" in page and "plain words, not JSON" in page
+    assert 'href="/dashboard/numbers/+8617012345678">+8617012345678</a></li>' in page  # the verdict's reason
+    assert "#R1" in page and 'href="https://api.twilio.com/r/RE1"' in page
+    assert api("GET", "/api/calls/" + "C" * 65).status_code == client.get("/dashboard/calls/" + "C" * 65).status_code == 404
 
 
 def test_list_calls_by_verdict_since_and_merchant(api, call, verification):

@@ -297,12 +297,13 @@ def heard_seconds(turns, last_until_waiting=True):
     return sum(turn.seconds() for turn in turns[:-1]) + turns[-1].seconds(until_waiting=last_until_waiting)
 
 
-@pytest.mark.parametrize("language", ["zh", "en"])
-def test_the_fast_path_reaches_the_verdict_within_30_seconds_of_prompts(call, app, verification, language):
+@pytest.mark.parametrize("language, switches", [("zh", ()), ("en", ("9",)), ("yue", ("9", "9"))])
+def test_the_fast_path_reaches_the_verdict_within_30_seconds_of_prompts(call, app, verification, language, switches):
     created = verification.add_outreach(staff_name="王敏")
     turns = [call.start(from_=MERCHANT_PHONE)]
-    if language == "en":
-        turns = [call.press("9")]  # counted from the English welcome
+    for key in switches:
+        turns = [call.press(key)]  # counted from the welcome in `language`
+    assert calls_of(app, call.sid)["language"] == language
     turns.append(call.press("1"))
     turns.append(call.press(created["reference_code"] + "#"))
     assert calls_of(app, call.sid)["verdict"] == "genuine"
@@ -316,7 +317,8 @@ def test_a_retry_repeats_the_choices_not_the_welcome(call):
     assert "核实请按1" in again and "从不索要" not in again
 
 
-@pytest.mark.parametrize("keys", [(), ("9",), ("9", "9")])
+@pytest.mark.parametrize("keys", [(), ("9",), ("9", "9"), ("9", "9", "9"), ("9", "9", "2"), ("9", "9", "3", "*"),
+                                  ("9", "9", "1", "#"), ("9", "9", "0")])
 def test_every_say_speaks_one_language(call, keys):
     turn = call.start()
     for key in keys:
@@ -325,7 +327,7 @@ def test_every_say_speaks_one_language(call, keys):
         if language.startswith("en"):
             assert not re.search(r"[\u3400-\u9fff]", text), text
         else:
-            # Mandarin may name the official "App"; no English sentence is read by a Mandarin voice.
+            # Mandarin and Cantonese may name the official "App"; no English sentence is read by a Chinese voice.
             assert not re.search(r"[A-Za-z]+[ ,.]+[A-Za-z]+", text), text
     assert any(spoken_seconds(language, text) for language, text, _ in turn.spoken)
 

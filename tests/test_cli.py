@@ -1,7 +1,15 @@
 """The flask CLI: every command has help; the terminal caller and the demo work end to end."""
+import re
+import shlex
+import socket
+import threading
+from pathlib import Path
+
 import pytest
+from werkzeug.serving import make_server
 
 from conftest import rows
+from ivr import create_app
 
 
 def test_every_cli_command_has_help(app, runner):
@@ -56,6 +64,12 @@ def test_scripted_steps_cover_dial_record_and_silence(runner, steps, expected):
     assert expected in result.output
 
 
+def test_two_commas_are_three_silences_and_the_third_reaches_a_person(runner):
+    # As the README's example says: every step, empty ones included, is one turn of the call.
+    result = runner.invoke(args=["call", "--from", "Anonymous", "--keys", ",,"])
+    assert result.output.count("(silence)") == 3 and "现在为您转接人工客服" in result.output
+
+
 def test_demo_serves_over_http_and_places_a_call(runner, app):
     result = runner.invoke(args=["demo", "--port", "0", "--no-serve", "--keys", "9,2"])
     assert result.exit_code == 0, result.output
@@ -65,3 +79,38 @@ def test_demo_serves_over_http_and_places_a_call(runner, app):
     again = runner.invoke(args=["demo", "--port", "0", "--no-serve", "--keys", "q"])
     assert "Demo data: already loaded." in again.output
     assert len(rows(app, "SELECT sid FROM calls")) >= 4
+
+
+def test_calling_a_url_where_nothing_listens_says_so_in_one_line(runner):
+    with socket.socket() as probe:  # a port that was free a moment ago, and now is closed
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    result = runner.invoke(args=["call", "--url", url, "--keys", "1"])
+    assert result.exit_code == 1
+    assert result.output == f"Error: cannot reach {url}: connection refused; start it with `flask --app app run`\n"
+
+
+def test_calling_a_hotline_with_another_token_says_which_token_to_set(runner, tmp_path):
+    other = create_app({"DATABASE": str(tmp_path / "other.db"), "TWILIO_AUTH_TOKEN": "another-token",
+                        "SECRET_KEY": "x", "BUSINESS_HOURS": "24/7"})
+    server = make_server("127.0.0.1", 0, other, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    try:
+        result = runner.invoke(args=["call", "--url", url, "--keys", "1"])
+    finally:
+        server.shutdown()
+        thread.join()
+    assert result.exit_code == 1
+    assert result.output == (f"Error: the hotline at {url} answered 403: the signature was refused;"
+                             " set TWILIO_AUTH_TOKEN to the server's token\n")
+    assert rows(other, "SELECT sid FROM calls") == []
+
+
+def test_the_readmes_account_example_creates_the_account(runner, app):
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    typed, command = re.search(r"`printf '([^']*)' \|\s*flask --app app (users create [^`]*)`", readme).groups()
+    result = runner.invoke(args=shlex.split(command), input=typed.replace("\\n", "\n"))
+    assert result.exit_code == 0, result.output
+    assert rows(app, "SELECT name, role FROM users") == [{"name": "bob", "role": "agent"}]

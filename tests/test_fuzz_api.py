@@ -24,7 +24,7 @@ MERCHANT = "898440358120001"
 OFFICIAL = "+864008001234"
 KNOWN_CALL = "CA" + "d" * 32
 CATALOGUE = PROJECT_ROOT / "flows" / "catalogue" / "outreach_actions.yaml"
-CATALOGUE_KEYS = catalogue.load_catalogue(CATALOGUE, ("zh", "en")).keys()
+CATALOGUE_KEYS = catalogue.load_catalogue(CATALOGUE, ("zh", "en", "yue")).keys()
 WRITTEN_TABLES = ("merchants", "merchant_phones", "outreach", "numbers", "number_status_changes", "audit")
 
 MERCHANT_BODY = {"name": "Demo Mart", "phones": ["13800138000"]}

@@ -1,7 +1,9 @@
-"""Concurrency under gunicorn: many callers at once lose nothing and never hear "database is locked"."""
+"""bench/load.py: under gunicorn many callers lose nothing and never hear "database is locked"; what it counts is stored."""
 import os
 import secrets
+import socket
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -45,4 +47,26 @@ def test_instruction_count_runs_the_journeys_with_only_the_server_inside_the_cou
     monkeypatch.setattr(count_instructions.operator, "call", lambda function, *args: counted.append(1) or real_call(function, *args))
     webhooks = count_instructions.run_journeys(6, [])
     assert webhooks >= 6 * 3 and len(counted) == webhooks  # 12 warm-up calls before were not counted
-    assert load.KeepAliveTransport.__module__ == "bench.load"  # the real transport is back for other tests
+
+
+def test_the_load_journeys_count_what_the_hotline_stored():
+    # One call of each journey, in-process: what bench/load.py prints as accepted is what the database holds.
+    from bench.profile_webhooks import journeys_in_process, run_calls
+
+    stats = load.Stats()
+    with journeys_in_process("hotline-load-test-") as (app, _):
+        before = load.database_counts(app.config["DATABASE"])
+        run_calls(app, len(load.JOURNEYS), stats)
+        after = load.database_counts(app.config["DATABASE"])
+    assert dict(stats.journeys) == dict.fromkeys(load.JOURNEYS, 1) and not stats.errors, (stats.journeys, stats.errors)
+    assert stats.accepted["calls started"] == stats.accepted["status callbacks"] == len(load.JOURNEYS)
+    assert stats.accepted["verdicts"] == 3  # genuine, wrong code, no code
+    assert stats.accepted["reports"] == stats.accepted["callbacks"] == 1 and stats.accepted["recordings"] == 2
+    for what in ("calls started", "inputs", "recordings", "status callbacks", "verdicts", "reports", "callbacks"):
+        assert after[what] - before[what] == stats.accepted[what], what
+    # Afterwards the driver calls over HTTP again: where nothing listens, a call breaks instead of going in-process.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    load.take_call(url, "token", "guidance", stats, time.monotonic() + 5)
+    assert stats.journeys["guidance (broken)"] == 1 and stats.errors["ConnectionRefusedError"] == 1

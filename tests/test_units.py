@@ -1,11 +1,13 @@
-"""Small pieces with many cases: phone numbers, business hours, spoken digits."""
+"""Small pieces with many cases: phone numbers, business hours, spoken digits, the order of migrations."""
 from datetime import datetime, timezone
 
 import pytest
 
+from ivr import clock, db
 from ivr.errors import InvalidInput
 from ivr.hours import parse_hours
 from ivr.phone import mask, parse_caller, to_e164
+from ivr.schema import MIGRATIONS
 from ivr.spoken import digits_from_speech
 
 
@@ -74,112 +76,69 @@ def test_spoken_digits(said, digits):
     assert digits_from_speech(said) == digits
 
 
-def test_a_snapshot_writes_only_while_it_is_current(tmp_path):
-    import sqlite3
+# -- migrations -------------------------------------------------------------------------------
 
-    from ivr import db
+# The order releases before the list was sorted applied them in (versions 1-21 then existed).
+OLD_ORDER = [1, 2, 3, 10, 11, 4, 5, 6, 20, 21]
 
-    path = str(tmp_path / "snapshot.db")
-    database = db.connect(path)
+
+def _schema(database):
+    return database.execute("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name").fetchall()
+
+
+def _migrated_fresh(path):
+    database = db.connect(str(path))
+    applied = db.migrate(database)
+    return database, applied
+
+
+def test_migrations_are_listed_once_each_in_version_order():
+    versions = [version for version, _, _ in MIGRATIONS]
+    assert versions == sorted(set(versions))
+
+
+def test_migrate_applies_migrations_by_version_whatever_the_list_order(tmp_path, monkeypatch):
+    fresh, applied = _migrated_fresh(tmp_path / "fresh.db")
+    monkeypatch.setattr(db, "MIGRATIONS", list(reversed(MIGRATIONS)))
+    shuffled, applied_shuffled = _migrated_fresh(tmp_path / "shuffled.db")
+    assert applied == applied_shuffled == sorted(version for version, _, _ in MIGRATIONS)
+    assert _schema(shuffled) == _schema(fresh)
+
+
+@pytest.mark.parametrize("applied_before", [OLD_ORDER[:5], OLD_ORDER], ids=["dashboard release", "retention release"])
+def test_a_database_migrated_in_the_old_order_ends_with_the_schema_of_a_fresh_one(tmp_path, applied_before):
+    by_version = {version: sql for version, _, sql in MIGRATIONS}
+    old = db.connect(str(tmp_path / "old.db"))
+    with db.transaction(old):
+        old.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT, applied_at TEXT)")
+        for version in applied_before:
+            for statement in db.statements(by_version[version]):
+                old.execute(statement)
+            old.execute("INSERT INTO schema_migrations VALUES (?, 'old', ?)", [version, clock.stamp()])
+    db.migrate(old)
+    fresh, _ = _migrated_fresh(tmp_path / "fresh.db")
+    assert _schema(old) == _schema(fresh)
+    versions = "SELECT version FROM schema_migrations ORDER BY version"
+    assert old.execute(versions).fetchall() == fresh.execute(versions).fetchall()
+
+
+def test_work_done_read_only_cannot_write_and_says_so(tmp_path):
+    # A webhook works its step out reading only; a step that writes is refused, having written nothing.
+    database = db.connect(str(tmp_path / "h.db"))
     database.execute("CREATE TABLE notes (text TEXT)")
-    database.execute("INSERT INTO notes VALUES ('kept')")
-    # Nothing written since the snapshot: its write takes the lock and commits.
-    with db.Snapshot(database) as snapshot:
-        assert database.execute("SELECT text FROM notes").fetchall() == [("kept",)]
-        database.execute("INSERT INTO notes VALUES ('current')")
-        snapshot.commit()
-    # Another connection wrote after the snapshot was taken: the write is refused, nothing of it is kept.
-    other = sqlite3.connect(path, isolation_level=None)
-    with pytest.raises(db.WriteNeeded):
-        with db.Snapshot(database):
-            database.execute("SELECT count(*) FROM notes").fetchone()
-            other.execute("INSERT INTO notes VALUES ('other')")
-            database.execute("INSERT INTO notes VALUES ('stale')")
-    assert not database.conn.in_transaction
-    # A snapshot left without committing keeps nothing; other errors pass through unchanged.
-    with pytest.raises(ZeroDivisionError):
-        with db.Snapshot(database):
-            database.execute("INSERT INTO notes VALUES ('abandoned')")
-            1 / 0
-    assert [row[0] for row in database.execute("SELECT text FROM notes")] == ["kept", "current", "other"]
-    other.close()
-    database.conn.close()
+    with pytest.raises(db.WriteAttempted):
+        with db.read_only(database):
+            assert database.execute("SELECT count(*) FROM notes").fetchone() == (0,)
+            with db.transaction(database):
+                database.execute("INSERT INTO notes VALUES ('refused')")
+    assert database.execute("SELECT count(*) FROM notes").fetchone() == (0,)
+    with db.transaction(database):  # writable again afterwards
+        database.execute("INSERT INTO notes VALUES ('kept')")
+    assert database.execute("SELECT text FROM notes").fetchall() == [("kept",)]
 
 
-def test_a_grown_write_ahead_log_is_started_again(tmp_path, monkeypatch):
-    import os
-    import sqlite3
-
-    from ivr import connection, db
-
-    monkeypatch.setattr(connection, "LOG_LIMIT_BYTES", 64 * 1024)
-    monkeypatch.setattr(connection, "LOG_CHECK_SECONDS", 0)
-    path = str(tmp_path / "log.db")
-    database = db.connect(path)
-    database.execute("CREATE TABLE notes (text TEXT)")
-    reader = sqlite3.connect(path, isolation_level=None)
-    reader.execute("BEGIN")
-    assert reader.execute("SELECT count(*) FROM notes").fetchone() == (0,)
-    # A reader holds the old log: the commits stand, the log cannot start again yet.
-    for number in range(40):
-        with db.transaction(database):
-            database.execute("INSERT INTO notes VALUES (?)", ["x" * 4000 + str(number)])
-    assert os.path.getsize(path + "-wal") > 64 * 1024
-    reader.execute("COMMIT")
-    # Once it has gone, the next commit checkpoints the log, and the one after writes it again from its start
-    # (the file keeps three quarters of the limit, so that later commits overwrite rather than grow it).
-    with db.transaction(database):
-        database.execute("INSERT INTO notes VALUES ('last')")
-    with db.transaction(database):
-        database.execute("INSERT INTO notes VALUES ('first of the new log')")
-    assert os.path.getsize(path + "-wal") <= 48 * 1024
-    assert reader.execute("SELECT count(*) FROM notes").fetchone() == (42,)
-    assert database.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
-    reader.close()
-    database.conn.close()
-
-
-def test_begin_immediate_waits_for_a_lock_held_briefly(tmp_path):
-    import sqlite3
-    import threading
-
-    from ivr import db
-
-    path = str(tmp_path / "lock.db")
-    database = db.connect(path, timeout=5)
-    database.execute("CREATE TABLE notes (text TEXT)")
-    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    holder.execute("BEGIN IMMEDIATE")
-    holder.execute("INSERT INTO notes VALUES ('first')")
-    threading.Timer(0.2, lambda: holder.execute("COMMIT")).start()
-    with db.transaction(database):  # waits for the holder, then writes after it
-        database.execute("INSERT INTO notes VALUES ('second')")
-    assert [row[0] for row in database.execute("SELECT text FROM notes")] == ["first", "second"]
-    assert database.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
-    # Held for longer than the timeout: "database is locked", and nothing half-done.
-    short = db.connect(path, timeout=0.1)
-    holder.execute("BEGIN IMMEDIATE")
-    with pytest.raises(sqlite3.OperationalError, match="locked"):
-        with db.transaction(short):
-            short.execute("INSERT INTO notes VALUES ('never')")
-    holder.execute("ROLLBACK")
-    assert not short.conn.in_transaction
-    holder.close()
-    short.conn.close()
-    database.conn.close()
-
-
-def test_a_serving_app_sets_what_it_loaded_apart_from_the_garbage_collector(tmp_path):
-    # A worker's modules, flows and phone metadata live as long as it does; tests keep collecting as usual.
-    import gc
-
-    from ivr import create_app
-
-    gc.unfreeze()
-    create_app({"TESTING": True, "DATABASE": str(tmp_path / "t.db")})
-    assert gc.get_freeze_count() == 0
-    try:
-        create_app({"DATABASE": str(tmp_path / "s.db")})
-        assert gc.get_freeze_count() > 10_000
-    finally:
-        gc.unfreeze()
+def test_connections_keep_sqlite_s_own_checkpoints_with_a_journal_size_limit(tmp_path):
+    database = db.connect(str(tmp_path / "h.db"))
+    assert database.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert database.execute("PRAGMA wal_autocheckpoint").fetchone() == (1000,)
+    assert database.execute("PRAGMA journal_size_limit").fetchone() == (4 * 1024 * 1024,)

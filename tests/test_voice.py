@@ -53,26 +53,71 @@ def test_welcome_is_a_mandarin_gather_with_speech_and_rules(call):
     assert root.find("Redirect").text == "/voice/step?node=welcome&turn=1&noinput=1"
 
 
-def test_english_after_9_and_back_to_mandarin(call, app):
+def test_9_moves_from_mandarin_to_english_to_cantonese_and_back(call, app):
     call.start()
-    turn = call.press("9")
-    root = twiml(turn)
-    gather = root.find("Gather")
+    gather = twiml(call.press("9")).find("Gather")
     assert gather.get("language") == "en-US"
-    say, mandarin = gather.findall("Say")
+    say, cantonese = gather.findall("Say")
     assert say.get("language") == "en-US" and say.get("voice") == "Polly.Joanna"
     assert "We never ask for PINs, codes or fees." in say.text
-    assert (mandarin.get("language"), mandarin.get("voice")) == ("cmn-CN", "Polly.Zhiyu") and "普通话" in mandarin.text
+    # The next language is offered in its own words and voice: never read by the English one.
+    assert (cantonese.get("language"), cantonese.get("voice"), cantonese.text) == (
+        "yue-HK", "Google.yue-HK-Standard-A", "講廣東話，請撳9。")
     assert call_row(app, call.sid)["language"] == "en"
+
+    gather = twiml(call.press("9")).find("Gather")
+    assert gather.get("language") == "yue-Hant-HK"
+    say, mandarin = gather.findall("Say")
+    assert (say.get("language"), say.get("voice")) == ("yue-HK", "Google.yue-HK-Standard-A")
+    assert "官方商戶核實熱線" in say.text and "核實請撳1" in say.text
+    assert (mandarin.get("language"), mandarin.get("voice"), mandarin.text) == ("cmn-CN", "Polly.Zhiyu", "说普通话，请按9。")
+    assert "舉報" in gather.get("hints") and "真人" in gather.get("hints")
+    assert call_row(app, call.sid)["language"] == "yue"
+
     turn = call.press("9")
     assert "官方商户核实热线" in turn.text
     assert call_row(app, call.sid)["language"] == "zh"
+    assert [event["detail"] for event in events(app, call.sid, "language")] == [
+        '{"language": "en"}', '{"language": "yue"}', '{"language": "zh"}']
 
 
-def test_voices_are_configurable(app, call):
-    app.config["VOICES"] = {"zh": "Google.cmn-CN-Standard-A", "en": "Polly.Matthew"}
-    turn = call.start()
-    assert twiml(turn).find("Gather/Say").get("voice") == "Google.cmn-CN-Standard-A"
+LANGUAGES = [
+    # (code, keys that reach it, <Say language>, voice, speech recognition language)
+    ("zh", [], "cmn-CN", "Polly.Zhiyu", "cmn-Hans-CN"),
+    ("en", ["9"], "en-US", "Polly.Joanna", "en-US"),
+    ("yue", ["9", "9"], "yue-HK", "Google.yue-HK-Standard-A", "yue-Hant-HK"),
+]
+
+
+@pytest.mark.parametrize("code, keys, say_language, voice, speech", LANGUAGES, ids=[case[0] for case in LANGUAGES])
+def test_each_language_is_spoken_and_heard_as_the_flow_declares(call, app, code, keys, say_language, voice, speech):
+    turns = [call.start()]
+    turns += [call.press(key) for key in keys]
+    # The welcome (a menu), a collect node, then a say and a transfer: a merchant number that is not found twice.
+    turns = turns[-1:] + [call.press(key) for key in ("1", "123456#", "123456#")]
+    assert turns[-1].waiting_for == "Dial"
+    flow = app.extensions["ivr"]["flow"]
+    offers = {flow.message("switch_to", language) for language in flow.languages}  # each in its own language
+    for turn in turns:
+        root = twiml(turn)
+        assert all(gather.get("language") == speech for gather in root.iter("Gather"))
+        assert all((say.get("language"), say.get("voice")) == (say_language, voice)
+                   for say in root.iter("Say") if say.text not in offers)
+    assert [twiml(turn).find("Gather").get("input") for turn in turns[:3]] == ["dtmf speech"] * 3
+    assert call_row(app, call.sid)["language"] == code
+
+
+def test_a_voice_can_be_overridden_per_language(tmp_path, monkeypatch):
+    from conftest import CallHelper
+    from ivr import create_app
+
+    monkeypatch.setenv("IVR_VOICE_YUE", "Polly.Hiujin")
+    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "h.db"), "TWILIO_AUTH_TOKEN": TOKEN,
+                      "SECRET_KEY": "x", "BUSINESS_HOURS": "24/7"})
+    call = CallHelper(app)
+    assert twiml(call.start()).find("Gather/Say").get("voice") == "Polly.Zhiyu"
+    call.press("9")
+    assert twiml(call.press("9")).find("Gather/Say").get("voice") == "Polly.Hiujin"
 
 
 MENU_KEYS = [
@@ -84,9 +129,9 @@ MENU_KEYS = [
 ]
 
 
-@pytest.mark.parametrize("language_keys", [[], ["9"]], ids=["zh", "en"])
+@pytest.mark.parametrize("language_keys", [[], ["9"], ["9", "9"]], ids=["zh", "en", "yue"])
 @pytest.mark.parametrize("key, node", MENU_KEYS)
-def test_main_keys_are_the_same_in_both_languages(call, app, key, node, language_keys):
+def test_main_keys_are_the_same_in_every_language(call, app, key, node, language_keys):
     call.start()
     for extra in language_keys:
         call.press(extra)
@@ -105,14 +150,21 @@ SPOKEN = [
     ("en", "Report.", "report"),
     ("en", "agent", "person"),
     ("en", "a person please", "person"),
+    ("en", "Cantonese please", "welcome"),
+    ("yue", "我想核實吓", "verify"),
+    ("yue", "更新步驟", "guide_how"),
+    ("yue", "有人呃我，我要舉報", "report"),
+    ("yue", "唔該，搵真人", "person"),
+    ("yue", "再講一次", "welcome"),
 ]
+SWITCHES = {"zh": [], "en": ["9"], "yue": ["9", "9"]}
 
 
 @pytest.mark.parametrize("language, words, node", SPOKEN)
 def test_spoken_words_choose_the_same_branches(call, app, language, words, node):
     call.start()
-    if language == "en":
-        call.press("9")
+    for key in SWITCHES[language]:
+        call.press(key)
     call.say(words, confidence=0.87)
     assert next_node(app, call.sid).startswith(node)
     spoken = [event for event in events(app, call.sid, "input") if event["speech"]]
@@ -424,6 +476,29 @@ def test_fallback_answers_without_a_database(app, client):
     assert root.find("Dial").text == AGENT
 
 
+def test_fallback_apologises_in_the_calls_language_or_in_every_language(app, call, voice_post):
+    call.start()
+    call.press("9")
+    call.press("9")
+    root = ElementTree.fromstring(voice_post("/voice/fallback", dict(PARAMS, CallSid=call.sid, ErrorCode="11200")).data)
+    (say,) = root.findall("Say")
+    assert (say.get("language"), say.get("voice")) == ("yue-HK", "Google.yue-HK-Standard-A")
+    assert say.text.startswith("對唔住，系統暫時出咗問題。") and root.find("Dial").text == AGENT
+    # A call the hotline never heard of: each declared language in turn, each in its own voice.
+    root = ElementTree.fromstring(voice_post("/voice/fallback", dict(PARAMS, CallSid="CA" + "7" * 32)).data)
+    assert [(say.get("language"), say.get("voice")) for say in root.findall("Say")] == [
+        ("cmn-CN", "Polly.Zhiyu"), ("en-US", "Polly.Joanna"), ("yue-HK", "Google.yue-HK-Standard-A")]
+
+
+def test_a_cantonese_caller_can_say_the_number_was_hidden(call, app):
+    call.start()
+    call.press("9")
+    call.press("9")
+    call.press("3")
+    assert "撳1" in call.say("個號碼冇顯示").text
+    assert call_row(app, call.sid)["node"] == "report_category"
+
+
 def test_voice_with_a_broken_database_apologises(app, call):
     app.config["DATABASE"] = "/nonexistent-folder/hotline.db"
     turn = call.start()
@@ -436,48 +511,6 @@ def test_healthz(app, client):
     app.config["DATABASE"] = "/nonexistent-folder/hotline.db"
     response = client.get("/healthz")
     assert response.status_code == 503 and response.get_json()["database"] == "unavailable"
-
-
-def test_step_urls_and_twiml_match_flask_and_twilio(app):
-    # The webhooks build step URLs and TwiML text without url_for and str(VoiceResponse) (for speed):
-    # both must stay the very same text, behind a script root too.
-    from flask import request, url_for
-    from twilio.twiml.voice_response import VoiceResponse
-
-    from ivr.voice import step_urls, twiml_document
-
-    for root in ("", "/hotline", "/hot line/é"):
-        with app.test_request_context("/voice/step", environ_base={"SCRIPT_NAME": root}):
-            step_url = step_urls(request._get_current_object())
-            for node in app.extensions["ivr"]["flow"].nodes:
-                for flags in ({}, {"noinput": "1"}, {"empty": "1"}):
-                    assert step_url(node, **flags) == url_for("voice.step", node=node, **flags)
-    response = VoiceResponse()
-    response.say("您好 & <welcome>", voice="Polly.Zhiyu", language="cmn-CN")
-    response.redirect("/voice/step?node=welcome&noinput=1", method="POST")
-    assert twiml_document(response) == str(response)
-
-
-@pytest.mark.parametrize("value", [1, True, 1.0, "1", "true", None])
-def test_kept_twiml_documents_are_told_apart_by_every_value_and_type(value):
-    # Documents are kept by content: equal keys such as 1, 1.0 and True serialise differently and must not mix.
-    from twilio.twiml.voice_response import Gather, VoiceResponse
-
-    from ivr.voice import twiml_document
-
-    def built(digits, words="请按一"):
-        response = VoiceResponse()
-        gather = Gather(action="/voice/step?node=menu", num_digits=digits, timeout=6)
-        gather.say(words, language="cmn-CN")
-        response.append(gather)
-        return response
-
-    for digits in (1, True, 1.0, "1", "true", None, value):  # every other kind already kept when this one comes
-        assert twiml_document(built(digits)) == str(built(digits))
-    assert twiml_document(built(value, "请按二")) == str(built(value, "请按二"))
-    unhashable = VoiceResponse()
-    unhashable.append(Gather(action="/x", timeout=6)).value = {"a": value}  # serialised as JSON, never kept
-    assert twiml_document(unhashable) == str(unhashable)
 
 
 def test_voice_requests_neither_load_nor_set_a_session_cookie(app, call, client):

@@ -1,0 +1,26 @@
+"""The values stored on calls that several modules check, list or name: verdicts and call statuses, defined once."""
+
+# Each verdict and how staff read it (English, Chinese), in the precedence the hotline decides them (README).
+VERDICT_NAMES = {
+    "locked": ("locked", "已锁定"),
+    "genuine": ("genuine", "真实"),
+    "expired": ("expired", "已过期"),
+    "known_scam": ("known scam", "已知诈骗"),
+    "unconfirmed": ("unconfirmed", "未能确认"),
+    "no_record": ("no record", "无记录"),
+}
+VERDICTS = tuple(VERDICT_NAMES)
+
+# Twilio's CallStatus values and how staff read them; a call whose status is one of FINAL_STATUSES has ended.
+STATUS_NAMES = {
+    "in-progress": ("in progress", "进行中"),
+    "completed": ("completed", "已结束"),
+    "busy": ("busy", "忙线"),
+    "failed": ("failed", "失败"),
+    "no-answer": ("no answer", "未接听"),
+    "canceled": ("canceled", "已取消"),
+    "ringing": ("ringing", "振铃"),
+    "queued": ("queued", "排队"),
+}
+CALL_STATUSES = tuple(STATUS_NAMES)
+FINAL_STATUSES = ("completed", "busy", "failed", "no-answer", "canceled")
