@@ -61,7 +61,9 @@ def main():
     path = Path(args.db)
     ensure_data(path, args.calls)
 
-    from ivr import create_app, db, users
+    from ivr import create_app
+    from ivr.staff import users
+    from ivr.storage import db
 
     app = create_app({"DATABASE": str(path), "SECRET_KEY": "bench", "TESTING": True, "BUSINESS_HOURS": "24/7"})
     database = db.connect(str(path))

@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.servers import Gunicorn  # noqa: E402
-from ivr.simulator import Call, HttpTransport  # noqa: E402
+from ivr.voice.simulator import Call, HttpTransport  # noqa: E402
 
 AGENT = "+8675512345678"
 APOLOGIES = ("很抱歉，系统暂时出现问题", "Sorry, something went wrong on our side")

@@ -18,8 +18,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import load  # noqa: E402
-from ivr import connection, create_app, demo  # noqa: E402
-from ivr.simulator import FlaskTransport  # noqa: E402
+from ivr import create_app  # noqa: E402
+from ivr.devtools import demo  # noqa: E402
+from ivr.storage import connection  # noqa: E402
+from ivr.voice.simulator import FlaskTransport  # noqa: E402
 
 
 class TimedFlaskTransport(FlaskTransport):

@@ -16,8 +16,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ivr import create_app, db, merchants, outreach, reports  # noqa: E402
-from ivr.simulator import Call, FlaskTransport  # noqa: E402
+from ivr import create_app  # noqa: E402
+from ivr.storage import db  # noqa: E402
+from ivr.verification import merchants, outreach, reports  # noqa: E402
+from ivr.voice.simulator import Call, FlaskTransport  # noqa: E402
 
 TOKEN = "prompt-seconds-token"
 FAST_PATH_LIMIT = 30.0

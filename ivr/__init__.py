@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .errors import FlowError, InvalidInput
+from ivr.errors import FlowError, InvalidInput
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MIN_CODE_SECRET = 16
@@ -84,7 +84,9 @@ def _code_secret(config):
 
 def create_app(test_config=None):
     """Create and configure the hotline app; a bad flow or setting stops it here, not on a live call."""
-    app = Flask(__name__, instance_relative_config=True)
+    # The dashboard is the only part with pages: its templates and stylesheet live with its views.
+    app = Flask(__name__, instance_relative_config=True, template_folder="dashboard/templates",
+                static_folder="dashboard/static")
     # "/api/merchants//0" is not a merchant: a 404 in the API's JSON, not an HTML redirect to "/api/merchants/0".
     app.url_map.merge_slashes = False
     os.makedirs(app.instance_path, exist_ok=True)
@@ -95,13 +97,16 @@ def create_app(test_config=None):
         app.config["SECRET_KEY"] = _secret_key(app)
     app.config["CODE_SECRET"] = _code_secret(app.config)
 
-    from . import (  # noqa: F401
-        actions, api, catalogue, cli, dashboard, db, flows, health, hours, phone, registry, retention, upgrade, verify,
-        voice,
-    )
+    from ivr import api, dashboard, health, hours, phone, upgrade
+    from ivr.calllog import retention
+    from ivr.cli import commands as cli
+    from ivr.flow import loader as flows, registry
+    from ivr.storage import db
+    from ivr.verification import actions as verify, callbacks, catalogue  # noqa: F401 - they register the flow's actions
+    from ivr.voice import webhooks as voice
 
     try:
-        # The actions and validators ivr/actions.py and ivr/verify.py registered; voices as IVR_VOICE_<CODE> overrides.
+        # The actions and validators ivr/verification/actions.py and callbacks.py registered; voices as IVR_VOICE_<CODE> overrides.
         loaded = flows.load_flows(app.config["FLOWS_DIR"], registry.hotline, voices=flows.voice_overrides(os.environ))
     except FlowError as error:
         raise RuntimeError(f"the hotline cannot start: {error}") from None

@@ -3,8 +3,10 @@ import hmac
 
 from flask import Blueprint, current_app, jsonify, request
 
-from . import calls, db, merchants, outreach, reports
-from .errors import Conflict, InvalidInput, NotFound
+from ivr.calllog import calls
+from ivr.storage import db
+from ivr.verification import merchants, outreach, reports
+from ivr.errors import Conflict, InvalidInput, NotFound
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 ACTOR = "api"

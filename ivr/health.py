@@ -3,7 +3,7 @@ import logging
 
 from flask import Blueprint, current_app
 
-from . import db
+from ivr.storage import db
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)

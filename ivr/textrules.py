@@ -1,7 +1,7 @@
 """Checks shared by every free-text field staff or API clients can set (names, instructions, reasons)."""
 import unicodedata
 
-from .errors import InvalidInput
+from ivr.errors import InvalidInput
 
 # Tabs and line breaks are fine in longer text typed into a form; other control characters never are.
 MULTILINE_OK = frozenset("\t\n\r")

@@ -1,5 +1,6 @@
 """Bringing a database up to date: the schema's migrations, then what needs the server's secret."""
-from . import db, outreach
+from ivr.storage import db
+from ivr.verification import outreach
 
 
 def upgrade(database, code_key):

@@ -2,8 +2,9 @@ import sqlite3
 
 import pytest
 
-from ivr import create_app, db
-from ivr.simulator import Call, FlaskTransport
+from ivr import create_app
+from ivr.storage import db
+from ivr.voice.simulator import Call, FlaskTransport
 
 TOKEN = "test-auth-token-0123456789abcdef"
 AGENT = "+8675512345678"
@@ -116,7 +117,7 @@ class Verification:
 
     def add_outreach(self, merchant=MERCHANT, reason="system_update", channel="phone", from_number=OFFICIAL,
                      staff_name="王敏", action="accept_terminal_update", valid_hours=168):
-        from ivr import outreach
+        from ivr.verification import outreach
 
         extension = self.app.extensions["ivr"]
         return outreach.create_outreach(self.database, merchant, reason, channel, from_number, staff_name,
@@ -127,7 +128,7 @@ class Verification:
 @pytest.fixture
 def verification(app, database):
     """Two merchants (one phone each) and one official number."""
-    from ivr import merchants
+    from ivr.verification import merchants
 
     app.extensions["ivr"]["official_numbers"] = frozenset({OFFICIAL})
     merchants.upsert_merchant(database, MERCHANT, "示例便利店", [MERCHANT_PHONE], actor="test")
@@ -156,7 +157,7 @@ STAFF_PASSWORD = "correct horse battery"
 @pytest.fixture
 def staff(app):
     """Create an admin ('ada') and an agent ('abe') with STAFF_PASSWORD; returns their names."""
-    from ivr import users
+    from ivr.staff import users
 
     connection = db.connect(app.config["DATABASE"])
     try:

@@ -3,7 +3,8 @@ import pytest
 
 from conftest import add_call, rows
 
-from ivr import calldetail, clock
+from ivr import clock
+from ivr.calllog import timeline as calldetail
 
 MERCHANT = "898440358120001"
 
@@ -197,7 +198,7 @@ def test_list_calls_400(api, query, field):
 
 
 def test_reports_by_number_and_number_status(api, app, verification):
-    from ivr import reports
+    from ivr.verification import reports
 
     for merchant in ("1111111", "2222222"):
         reports.file_report(verification.database, "fee", number="+8617012345678", merchant_id=merchant)

@@ -9,8 +9,11 @@ import pytest
 from conftest import STAFF_PASSWORD, TOKEN, rows
 from werkzeug.serving import make_server
 
-from ivr import bigdemo, db, merchants, outreach, users
-from ivr.simulator import Call, HttpTransport
+from ivr.devtools import bigdemo
+from ivr.staff import users
+from ivr.storage import db
+from ivr.verification import merchants, outreach
+from ivr.voice.simulator import Call, HttpTransport
 
 CHROMIUM = os.environ.get("IVR_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(os.environ.get("IVR_SCREENSHOTS", Path(__file__).resolve().parent.parent / "screenshots"))

@@ -6,9 +6,9 @@ import secrets
 import pytest
 
 from conftest import MERCHANT, MERCHANT_PHONE, OFFICIAL, OTHER_MERCHANT, OTHER_PHONE, rows
-from ivr import merchants, reports
+from ivr.verification import merchants, reports
 from ivr.errors import Conflict
-from ivr.simulator import spoken_seconds
+from ivr.voice.simulator import spoken_seconds
 
 HOTLINE = "+864009001234"  # the `To` of every simulated call
 SCAM_NUMBER = "+8613512345678"
@@ -339,7 +339,8 @@ def test_a_database_of_the_previous_release_upgrades_and_its_six_digit_code_stil
     from datetime import timedelta
 
     from conftest import TOKEN, CallHelper
-    from ivr import clock, create_app, db, schema
+    from ivr import clock, create_app
+    from ivr.storage import db, schema
 
     path = str(tmp_path / "hotline.db")
     monkeypatch.setattr(db, "MIGRATIONS", [m for m in schema.MIGRATIONS if m[0] not in (5, 6)])

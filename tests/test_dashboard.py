@@ -6,7 +6,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from conftest import STAFF_PASSWORD, add_call, csrf_of, rows
 
-from ivr import clock, users
+from ivr import clock
+from ivr.staff import users
 from ivr.vocabulary import VERDICTS
 
 DASHBOARD_PAGES = [

@@ -7,7 +7,9 @@ from datetime import timedelta
 import pytest
 from conftest import add_call, rows
 
-from ivr import clock, localtime, reports
+from ivr import clock
+from ivr.dashboard import localtime
+from ivr.verification import reports
 
 # Six calls spread over days and attributes; each filter below picks a known subset.
 NOW = clock.now()
@@ -122,7 +124,7 @@ def test_keyset_pages_cover_every_call_once_in_both_directions(client, login, da
 
 
 def test_the_count_is_capped_so_big_tables_stay_fast(client, login, database, monkeypatch):
-    from ivr import callsearch
+    from ivr.dashboard import callsearch
 
     login("agent")
     for index in range(7):

@@ -6,7 +6,8 @@ from datetime import timedelta
 import pytest
 from conftest import add_call, rows
 
-from ivr import clock, merchants, outreach, reports
+from ivr import clock
+from ivr.verification import merchants, outreach, reports
 
 MERCHANT = "123456789012345"
 

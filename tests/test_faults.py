@@ -15,7 +15,7 @@ import pytest
 
 from conftest import AGENT, TOKEN, CallHelper, rows
 from ivr import create_app
-from ivr.simulator import Call, HttpTransport, Turn
+from ivr.voice.simulator import Call, HttpTransport, Turn
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -385,7 +385,7 @@ def rows_at(path, sql, params=()):
 
 def _watch_resume(monkeypatch, during=None):
     """Count how often the engine works out a step, running `during(context)` on the first time."""
-    from ivr import voice
+    from ivr.voice import webhooks as voice
 
     calls = []
     resume = voice.engine.resume

@@ -7,10 +7,13 @@ import pytest
 import yaml
 from conftest import AGENT, STAFF_PASSWORD, TOKEN, CallHelper, csrf_of, rows
 
-from ivr import PROJECT_ROOT, create_app, db, engine, users
+from ivr import PROJECT_ROOT, create_app
+from ivr.flow import engine
+from ivr.staff import users
+from ivr.storage import db
 from ivr.errors import FlowError
-from ivr.flows import load_flow, load_flows
-from ivr.registry import Registry, hotline
+from ivr.flow.loader import load_flow, load_flows
+from ivr.flow.registry import Registry, hotline
 
 FLOWS = Path(__file__).resolve().parent.parent / "flows"
 CATALOGUE = PROJECT_ROOT / "flows" / "catalogue" / "outreach_actions.yaml"

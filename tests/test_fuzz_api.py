@@ -14,7 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import AGENT, TOKEN, add_call
-from ivr import PROJECT_ROOT, catalogue, create_app, db, merchants, outreach
+from ivr import PROJECT_ROOT, create_app
+from ivr.storage import db
+from ivr.verification import catalogue, merchants, outreach
 
 FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FEW = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -7,7 +7,9 @@ import pytest
 from markupsafe import escape
 from conftest import MERCHANT, MERCHANT_PHONE, OFFICIAL, OTHER_MERCHANT, add_call, rows
 
-from ivr import clock, localtime, merchants, reports
+from ivr import clock
+from ivr.dashboard import localtime
+from ivr.verification import merchants, reports
 
 STRANGER = "+8613712345678"  # calls about several merchants, with wrong codes
 STRANGER_MASKED = "+86 137****5678"

@@ -4,7 +4,7 @@ import re
 import pytest
 
 from conftest import rows
-from ivr import merchants, outreach
+from ivr.verification import merchants, outreach
 
 GOOD_CSV = """merchant_id,name,phones
 898440358120001,示例便利店,13800138000;+8613900139000

@@ -9,8 +9,11 @@ import pytest
 import yaml
 from conftest import STAFF_PASSWORD, csrf_of, rows
 
-from ivr import PROJECT_ROOT, catalogue, clock, create_app, db, merchants, outreach, schema, users
-from ivr.catalogue import CatalogueError, load_catalogue
+from ivr import PROJECT_ROOT, clock, create_app
+from ivr.staff import users
+from ivr.storage import db, schema
+from ivr.verification import catalogue, merchants, outreach
+from ivr.verification.catalogue import CatalogueError, load_catalogue
 
 SHIPPED = PROJECT_ROOT / "flows" / "catalogue" / "outreach_actions.yaml"
 LANGUAGES = ("zh", "en")

@@ -5,7 +5,8 @@ from datetime import timedelta
 import pytest
 
 from conftest import rows
-from ivr import clock, reports
+from ivr import clock
+from ivr.verification import reports
 
 CATEGORY_KEYS = [("1", "credentials"), ("2", "remote_app"), ("3", "fee"), ("4", "settlement_change"), ("5", "other")]
 
@@ -83,7 +84,7 @@ def test_report_after_a_no_record_verdict_has_the_number_filled_in(call, app, ve
 
 def third_merchant(verification, phone="+8613712345678"):
     """Register `phone` to a third merchant, so that its reports count towards the watchlist."""
-    from ivr import merchants
+    from ivr.verification import merchants
 
     merchants.upsert_merchant(verification.database, "898440358120003", "Harbour Florist", [phone], actor="test")
 

@@ -5,7 +5,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from conftest import CallHelper, rows
-from ivr import clock, db, retention
+from ivr import clock
+from ivr.calllog import retention
+from ivr.storage import db
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)
 OLD_NUMBER = "+8613800138000"

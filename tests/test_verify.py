@@ -5,7 +5,8 @@ from datetime import timedelta
 import pytest
 
 from conftest import rows
-from ivr import clock, merchants, outreach, reports
+from ivr import clock
+from ivr.verification import merchants, outreach, reports
 
 WRONG_CODE_ZH = "这个参考码与我们的记录不符"
 NO_CODE_ZH = "没有参考码，我们无法确认任何请求"

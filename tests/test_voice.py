@@ -438,7 +438,7 @@ def test_behind_a_proxy_the_https_url_is_checked(tmp_path):
 
 
 def test_an_error_inside_a_step_answers_twiml_apology_and_logs_it(call, app, monkeypatch):
-    from ivr import engine
+    from ivr.flow import engine
 
     call.start()
 

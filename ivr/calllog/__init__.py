@@ -1,0 +1,1 @@
+"""The call log as the API and retention read it."""

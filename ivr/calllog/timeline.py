@@ -1,0 +1,81 @@
+"""Reading one call with its events and reports: as a record for the API, and as the dashboard's timeline."""
+import json
+
+from ivr import clock
+from ivr.storage import db
+from ivr.verification import reports
+
+# Event kinds that carry a recording link in their detail.
+RECORDING_KINDS = ("record", "callback")
+# Call SIDs are 34 characters; anything much longer is not worth a query.
+LONGEST_SID = 64
+
+
+def _decoded(text):
+    # Details are written as JSON by db.record_events; a detail stored as plain text is read as that text.
+    if not text:
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def read_call(database, sid):
+    """Return {call, events, reports}: the call, its events in order (details decoded) and its reports; or None."""
+    call = db.get_call(database, sid) if isinstance(sid, str) and 0 < len(sid) <= LONGEST_SID else None
+    if call is None:
+        return None
+    events = [dict(event, detail=_decoded(event["detail"])) for event in db.call_events(database, sid)]
+    return {"call": call, "events": events, "reports": reports.reports_for_call(database, sid)}
+
+
+def _detail_data(detail):
+    # The timeline shows a detail as fields: a JSON object as it is, plain text or any other value under one key.
+    if detail is None or detail == "":
+        return {}
+    if isinstance(detail, dict):
+        return detail
+    return {"text": detail} if isinstance(detail, str) else {"value": detail}
+
+
+def call_timeline(database, sid):
+    """Return the call with its events (offset in seconds, detail as fields), reports and call-backs, or None."""
+    found = read_call(database, sid)
+    if found is None:
+        return None
+    call, events = found["call"], found["events"]
+    started = clock.parse(call["started_at"])
+    verdict_event = None
+    recordings = []
+    for event in events:
+        event["detail_data"] = _detail_data(event["detail"])
+        try:
+            event["offset"] = (clock.parse(event["at"]) - started).total_seconds()
+        except ValueError:
+            event["offset"] = None
+        if event["kind"] == "verdict":
+            verdict_event = event
+        url = event["detail_data"].get("url") or event["detail_data"].get("recording_url")
+        if event["kind"] in RECORDING_KINDS and url:
+            recordings.append(url)
+    for report in found["reports"]:
+        if report["recording_url"]:
+            recordings.append(report["recording_url"])
+    callbacks = list(database.query("SELECT * FROM callbacks WHERE call_sid = ? ORDER BY id", [sid]))
+    for callback in callbacks:
+        if callback["recording_url"]:
+            recordings.append(callback["recording_url"])
+    merchant = None
+    if call["merchant_id"]:
+        rows = list(database.query("SELECT id, name FROM merchants WHERE id = ?", [call["merchant_id"]]))
+        merchant = rows[0] if rows else {"id": call["merchant_id"], "name": None}
+    return {
+        "call": call,
+        "events": events,
+        "verdict_event": verdict_event,
+        "reports": found["reports"],
+        "callbacks": callbacks,
+        "recordings": list(dict.fromkeys(recordings)),
+        "merchant": merchant,
+    }

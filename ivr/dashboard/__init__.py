@@ -1,0 +1,28 @@
+"""The staff dashboard: its views, queries, charts, texts and templates."""
+import os
+from datetime import timedelta
+
+
+def init_app(app):
+    """Register the dashboard's blueprints, template helpers, cookie settings and CLI commands."""
+    from ivr.cli import staff as staffcli
+    from ivr.dashboard import admin, calls, helpers, localtime, manage, views
+    from ivr.staff.auth import StaffSessionInterface
+
+    # Flask ships these keys with its own defaults, so only its defaults are replaced; a test or deploy may override.
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    if app.config.get("SESSION_COOKIE_SAMESITE") is None:
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    if app.config.get("PERMANENT_SESSION_LIFETIME") == timedelta(days=31):
+        app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=12)
+    app.config.setdefault("DASHBOARD_TZ", os.environ.get("IVR_DASHBOARD_TZ") or localtime.DEFAULT_ZONE)
+    app.session_interface = StaffSessionInterface()
+    app.jinja_env.autoescape = True
+    for blueprint in (views.bp, calls.bp, manage.bp, admin.bp):
+        app.register_blueprint(blueprint)
+    app.jinja_env.filters["phone"] = helpers.shown_number
+    app.jinja_env.filters["local"] = localtime.show
+    app.jinja_env.filters["pretty"] = helpers.pretty
+    app.jinja_env.filters["https_url"] = helpers.https_url
+    app.context_processor(helpers.template_globals)
+    staffcli.init_app(app)

@@ -1,0 +1,81 @@
+"""Dashboard pages for the audit log (all staff) and staff accounts (admins only)."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+from ivr.staff import audit, users
+from ivr.storage import db
+from ivr.errors import Conflict, InvalidInput, NotFound
+from ivr.phone import mask
+from ivr.staff.auth import actor, admin_required, guard
+
+bp = Blueprint("dash_admin", __name__, url_prefix="/dashboard")
+guard(bp)
+
+
+@bp.get("/audit")
+def audit_log():
+    """Every staff action, newest first, filtered by who, what or which record."""
+    args = request.args
+    before = args.get("before", "")
+    if before and not before.isdigit():
+        abort(400)
+    database = db.get_db()
+    rows = audit.entries(database, user=args.get("user", "").strip(), action=args.get("action", "").strip(),
+                         target=args.get("target", "").strip(), before=before or None, limit=audit.PAGE + 1)
+    for row in rows:
+        detail = row["detail_data"]
+        if row["action"] == "lock.lift" and isinstance(detail, dict) and detail.get("scope") == "number":
+            row["target"] = mask(row["target"])  # a caller's number, masked here as everywhere else for staff
+    return render_template(
+        "dashboard/audit.html", rows=rows[:audit.PAGE], more=len(rows) > audit.PAGE, actions=audit.actions(database),
+        filters={key: args.get(key, "") for key in ("user", "action", "target")},
+    )
+
+
+@bp.get("/users")
+@admin_required
+def user_list():
+    """Staff accounts and the form to add one."""
+    return render_template("dashboard/users.html", rows=users.list_users(db.get_db()), roles=users.ROLES)
+
+
+@bp.post("/users")
+@admin_required
+def user_create():
+    """Add a staff account."""
+    form = request.form
+    if form.get("password", "") != form.get("password2", ""):
+        flash("The two passwords differ.", "error")
+        return redirect(url_for("dash_admin.user_list"))
+    database = db.get_db()
+    try:
+        with db.transaction(database):
+            users.create_user(database, form.get("name", ""), form.get("role", ""), form.get("password", ""), actor())
+    except (InvalidInput, Conflict) as error:
+        flash(str(error), "error")
+    else:
+        flash("User created.", "ok")
+    return redirect(url_for("dash_admin.user_list"))
+
+
+@bp.post("/users/<name>")
+@admin_required
+def user_update(name):
+    """Change a staff account's role, or disable or enable it."""
+    form = request.form
+    if name == actor() and (form.get("disabled") == "1" or form.get("role") == "agent"):
+        flash("You cannot disable or demote yourself.", "error")
+        return redirect(url_for("dash_admin.user_list"))
+    database = db.get_db()
+    try:
+        with db.transaction(database):
+            users.update_user(
+                database, name, actor(), role=form.get("role") or None,
+                disabled=None if form.get("disabled") in (None, "") else form.get("disabled") == "1",
+            )
+    except NotFound:
+        abort(404)
+    except InvalidInput as error:
+        flash(str(error), "error")
+    else:
+        flash("User updated.", "ok")
+    return redirect(url_for("dash_admin.user_list"))

@@ -1,0 +1,183 @@
+"""Dashboard pages for calls: the filtered list, one call's timeline, revealing a number, and CSV exports."""
+import csv
+import io
+import re
+
+from flask import (
+    Blueprint, Response, abort, current_app, redirect, render_template, request, session, stream_with_context, url_for,
+)
+
+from ivr.calllog import timeline as calldetail
+from ivr.dashboard import callsearch, reportlist
+from ivr.staff import audit
+from ivr.storage import db
+from ivr.dashboard.helpers import safe_next
+from ivr.errors import InvalidInput
+from ivr.phone import mask
+from ivr.staff.auth import actor, guard
+
+bp = Blueprint("dash_calls", __name__, url_prefix="/dashboard")
+guard(bp)
+REVEAL_KEEP = 50
+# A cell starting with one of these is a formula to a spreadsheet; transcripts are attacker-controlled.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+E164 = re.compile(r"\+[0-9]{6,15}")
+
+
+def _call_languages():
+    """Return {code: name} of the languages the flow declares, in its order: what a call's language can be."""
+    flow = current_app.extensions["ivr"]["flow"]
+    return {code: language.name for code, language in flow.language_settings.items()}
+
+
+def _call_filter(args):
+    return callsearch.CallFilter.from_args(args, _call_languages())
+
+
+@bp.get("/calls")
+def calls():
+    """Calls newest first, filtered, a keyset page at a time."""
+    filters = _call_filter(request.args)
+    database = db.get_db()
+    rows, has_older, has_newer, total = [], False, False, 0
+    if not filters.errors:
+        try:
+            rows, has_older, has_newer = callsearch.list_calls(
+                database, filters, before=request.args.get("before"), after=request.args.get("after")
+            )
+        except InvalidInput as error:
+            abort(400, description=str(error))
+        total = callsearch.count_calls(database, filters)
+    said = callsearch.said_by_call(database, [row["sid"] for row in rows])
+    return render_template(
+        "dashboard/calls.html", rows=rows, filters=filters, said=said, total=total, cap=callsearch.COUNT_CAP,
+        older=callsearch.cursor_of(rows[-1]) if rows and has_older else None,
+        newer=callsearch.cursor_of(rows[0]) if rows and has_newer else None,
+        verdicts=callsearch.VERDICTS, statuses=callsearch.STATUSES, call_languages=_call_languages(),
+        search_cap=callsearch.SEARCH_CAP,
+    ), (400 if filters.errors else 200)
+
+
+@bp.get("/calls/<sid>")
+def call(sid):
+    """One call as a timeline: prompts heard, keys and phrases, verdict, report, recording."""
+    found = calldetail.call_timeline(db.get_db(), sid)
+    if found is None:
+        abort(404)
+    return render_template("dashboard/call.html", call_languages=_call_languages(), **found)
+
+
+def _numbers_for(database, kind, ref):
+    if kind == "call":
+        rows = database.execute("SELECT from_number FROM calls WHERE sid = ?", [ref]).fetchall()
+    elif kind == "merchant":
+        rows = database.execute("SELECT phone FROM merchant_phones WHERE merchant_id = ?", [ref]).fetchall()
+    elif kind == "report":
+        rows = database.execute("SELECT reporter_number FROM reports WHERE id = ?", [ref]).fetchall()
+    elif kind == "callback":
+        rows = database.execute("SELECT from_number FROM callbacks WHERE id = ?", [ref]).fetchall()
+    elif kind == "attempt":  # the calling number of a wrong code, as a lock on that number lists it
+        rows = database.execute("SELECT caller_number FROM code_attempts WHERE id = ?", [ref]).fetchall()
+    else:
+        abort(400)
+    return [row[0] for row in rows if row[0]]
+
+
+@bp.post("/reveal")
+def reveal():
+    """Show the full phone number(s) of a call, merchant, report or call-back, and record that in the audit log."""
+    kind, ref = request.form.get("kind", ""), request.form.get("ref", "")[:64]
+    database = db.get_db()
+    numbers = _numbers_for(database, kind, ref)
+    if not numbers:
+        abort(404)
+    with db.transaction(database):
+        audit.record(database, actor(), "number.reveal", f"{kind}:{ref}", {"numbers": [mask(n) for n in numbers]})
+    kept = [number for number in session.get("revealed", []) if number not in numbers] + numbers
+    session["revealed"] = kept[-REVEAL_KEEP:]
+    return redirect(safe_next(request.form.get("next"), url_for("dash_calls.calls")))
+
+
+def _cell(value):
+    text = "" if value is None else str(value)
+    if E164.fullmatch(text):
+        return text
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def _audited_export_filters(read_filters, action):
+    """Read an export's filters with `read_filters(args)` (400 if invalid) and record the export in the audit log."""
+    filters = read_filters(request.args)
+    if filters.errors:
+        abort(400, description="; ".join(filters.errors))
+    database = db.get_db()
+    with db.transaction(database):
+        audit.record(database, actor(), action, None, filters.args())
+    return filters
+
+
+def _csv_response(name, header, make_rows):
+    """Stream a CSV; `make_rows(database)` runs inside the stream, on a connection the stream opens and closes."""
+
+    def generate():
+        rows = make_rows(db.get_db())
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        buffer.write("\ufeff")  # so spreadsheet programs read the Chinese text as UTF-8
+        writer.writerow(header)
+        for count, row in enumerate(rows, start=1):
+            writer.writerow(row)
+            if count % 500 == 0:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    return Response(
+        stream_with_context(generate()), mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+    )
+
+
+@bp.get("/calls.csv")
+def calls_csv():
+    """The filtered calls list as CSV (numbers masked)."""
+    filters = _audited_export_filters(_call_filter, "export.calls")
+    header = ["sid", "started_at", "caller", "language", "status", "duration", "verdict", "merchant_id", "identified_by"]
+
+    def make_rows(connection):
+        calls = callsearch.iter_calls(connection, filters)
+        for row in calls:
+            yield [row["sid"], row["started_at"], mask(row["from_number"]), row["language"], row["status"],
+                   row["duration"], row["verdict"] or "", _cell(row["merchant_id"]), row["identified_by"] or "none"]
+
+    return _csv_response("calls.csv", header, make_rows)
+
+
+@bp.get("/reports")
+def reports():
+    """Scam reports newest first, filtered by date, category or number."""
+    filters = reportlist.ReportFilter.from_args(request.args)
+    database = db.get_db()
+    rows, more = ([], False) if filters.errors else reportlist.list_reports(database, filters, request.args.get("before"))
+    return render_template(
+        "dashboard/reports.html", rows=rows, filters=filters, more=more,
+        categories=reportlist.categories(database),
+    ), (400 if filters.errors else 200)
+
+
+@bp.get("/reports.csv")
+def reports_csv():
+    """The filtered reports as CSV (reporters' numbers masked, reported numbers in full)."""
+    filters = _audited_export_filters(reportlist.ReportFilter.from_args, "export.reports")
+    header = ["report_number", "created_at", "category", "number", "reporter", "merchant_id", "call_sid", "recording_url",
+              "counted"]
+
+    def make_rows(connection):
+        for row in reportlist.iter_reports(connection, filters):
+            yield [row["report_number"], row["created_at"], _cell(row["category"]), _cell(row["number"] or row["number_raw"]),
+                   mask(row["reporter_number"]), _cell(row["merchant_id"]), row["call_sid"], _cell(row["recording_url"]),
+                   int(bool(row.get("counted")))]
+
+    return _csv_response("reports.csv", header, make_rows)
+

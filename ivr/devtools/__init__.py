@@ -1,0 +1,1 @@
+"""Demo data for trying the hotline and measuring the dashboard."""
