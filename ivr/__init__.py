@@ -97,9 +97,8 @@ def create_app(test_config=None):
         app.config["SECRET_KEY"] = _secret_key(app)
     app.config["CODE_SECRET"] = _code_secret(app.config)
 
-    from ivr import api, dashboard, health, hours, phone, upgrade
-    from ivr.calllog import retention
-    from ivr.cli import commands as cli
+    from ivr import api, dashboard, database, health, hours, phone, upgrade
+    from ivr.cli import commands as cli, retention
     from ivr.flow import loader as flows, registry
     from ivr.storage import db
     from ivr.verification import actions as verify, callbacks, catalogue  # noqa: F401 - they register the flow's actions
@@ -137,7 +136,7 @@ def create_app(test_config=None):
     for warning in warnings:
         log.warning("%s", warning)
 
-    db.init_app(app)
+    database.init_app(app)
     app.register_blueprint(voice.bp)
     app.register_blueprint(health.bp)
     for module in (verify, api, dashboard, retention, cli):

@@ -4,9 +4,9 @@ import hmac
 from flask import Blueprint, current_app, jsonify, request
 
 from ivr.calllog import calls
-from ivr.storage import db
 from ivr.verification import merchants, outreach, reports
 from ivr.errors import Conflict, InvalidInput, NotFound
+from ivr.database import get_db
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 ACTOR = "api"
@@ -102,7 +102,7 @@ def _body():
 
 
 def _database():
-    return db.get_db()
+    return get_db()
 
 
 @bp.put("/merchants/<merchant_id>")

@@ -4,6 +4,7 @@ import logging
 from flask import Blueprint, current_app
 
 from ivr.storage import db
+from ivr.database import get_db
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)
@@ -17,7 +18,7 @@ def healthz():
     body = {"flow": flow.name, "public_url": "set" if app.config.get("PUBLIC_URL") else "missing",
             "warnings": list(app.extensions["ivr"]["warnings"])}
     try:
-        db.check(db.get_db())
+        db.check(get_db())
     except Exception as error:  # noqa: BLE001 - any database failure means "not healthy"
         log.warning("healthz: database unavailable: %s", error)
         return dict(body, status="unavailable", database="unavailable"), 503

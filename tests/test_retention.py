@@ -6,7 +6,7 @@ import pytest
 
 from conftest import CallHelper, rows
 from ivr import clock
-from ivr.calllog import retention
+from ivr.storage import retention
 from ivr.storage import db
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)

@@ -6,6 +6,7 @@ from ivr.storage import db
 from ivr.errors import Conflict, InvalidInput, NotFound
 from ivr.phone import mask
 from ivr.staff.auth import actor, admin_required, guard
+from ivr.database import get_db
 
 bp = Blueprint("dash_admin", __name__, url_prefix="/dashboard")
 guard(bp)
@@ -18,7 +19,7 @@ def audit_log():
     before = args.get("before", "")
     if before and not before.isdigit():
         abort(400)
-    database = db.get_db()
+    database = get_db()
     rows = audit.entries(database, user=args.get("user", "").strip(), action=args.get("action", "").strip(),
                          target=args.get("target", "").strip(), before=before or None, limit=audit.PAGE + 1)
     for row in rows:
@@ -35,7 +36,7 @@ def audit_log():
 @admin_required
 def user_list():
     """Staff accounts and the form to add one."""
-    return render_template("dashboard/users.html", rows=users.list_users(db.get_db()), roles=users.ROLES)
+    return render_template("dashboard/users.html", rows=users.list_users(get_db()), roles=users.ROLES)
 
 
 @bp.post("/users")
@@ -46,7 +47,7 @@ def user_create():
     if form.get("password", "") != form.get("password2", ""):
         flash("The two passwords differ.", "error")
         return redirect(url_for("dash_admin.user_list"))
-    database = db.get_db()
+    database = get_db()
     try:
         with db.transaction(database):
             users.create_user(database, form.get("name", ""), form.get("role", ""), form.get("password", ""), actor())
@@ -65,7 +66,7 @@ def user_update(name):
     if name == actor() and (form.get("disabled") == "1" or form.get("role") == "agent"):
         flash("You cannot disable or demote yourself.", "error")
         return redirect(url_for("dash_admin.user_list"))
-    database = db.get_db()
+    database = get_db()
     try:
         with db.transaction(database):
             users.update_user(

@@ -15,6 +15,7 @@ from ivr.dashboard.helpers import safe_next
 from ivr.errors import InvalidInput
 from ivr.phone import mask
 from ivr.staff.auth import actor, guard
+from ivr.database import get_db
 
 bp = Blueprint("dash_calls", __name__, url_prefix="/dashboard")
 guard(bp)
@@ -38,7 +39,7 @@ def _call_filter(args):
 def calls():
     """Calls newest first, filtered, a keyset page at a time."""
     filters = _call_filter(request.args)
-    database = db.get_db()
+    database = get_db()
     rows, has_older, has_newer, total = [], False, False, 0
     if not filters.errors:
         try:
@@ -61,7 +62,7 @@ def calls():
 @bp.get("/calls/<sid>")
 def call(sid):
     """One call as a timeline: prompts heard, keys and phrases, verdict, report, recording."""
-    found = calldetail.call_timeline(db.get_db(), sid)
+    found = calldetail.call_timeline(get_db(), sid)
     if found is None:
         abort(404)
     return render_template("dashboard/call.html", call_languages=_call_languages(), **found)
@@ -87,7 +88,7 @@ def _numbers_for(database, kind, ref):
 def reveal():
     """Show the full phone number(s) of a call, merchant, report or call-back, and record that in the audit log."""
     kind, ref = request.form.get("kind", ""), request.form.get("ref", "")[:64]
-    database = db.get_db()
+    database = get_db()
     numbers = _numbers_for(database, kind, ref)
     if not numbers:
         abort(404)
@@ -110,7 +111,7 @@ def _audited_export_filters(read_filters, action):
     filters = read_filters(request.args)
     if filters.errors:
         abort(400, description="; ".join(filters.errors))
-    database = db.get_db()
+    database = get_db()
     with db.transaction(database):
         audit.record(database, actor(), action, None, filters.args())
     return filters
@@ -120,7 +121,7 @@ def _csv_response(name, header, make_rows):
     """Stream a CSV; `make_rows(database)` runs inside the stream, on a connection the stream opens and closes."""
 
     def generate():
-        rows = make_rows(db.get_db())
+        rows = make_rows(get_db())
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         buffer.write("\ufeff")  # so spreadsheet programs read the Chinese text as UTF-8
@@ -158,7 +159,7 @@ def calls_csv():
 def reports():
     """Scam reports newest first, filtered by date, category or number."""
     filters = reportlist.ReportFilter.from_args(request.args)
-    database = db.get_db()
+    database = get_db()
     rows, more = ([], False) if filters.errors else reportlist.list_reports(database, filters, request.args.get("before"))
     return render_template(
         "dashboard/reports.html", rows=rows, filters=filters, more=more,

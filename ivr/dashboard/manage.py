@@ -2,12 +2,12 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 
 from ivr.dashboard import callbacklist, merchantview, reportlist, uitext
-from ivr.storage import db
 from ivr.verification import merchants, outreach, reports
 from ivr.dashboard.helpers import safe_next
 from ivr.errors import Conflict, InvalidInput, NotFound
 from ivr.phone import to_e164
 from ivr.staff.auth import actor, admin_required, current_user, guard
+from ivr.database import get_db
 
 bp = Blueprint("dash_manage", __name__, url_prefix="/dashboard")
 guard(bp)
@@ -28,7 +28,7 @@ def numbers():
     status = request.args.get("status", "")
     if status and status not in reportlist.NUMBER_STATUSES:
         abort(400, description=f"status: unknown value {status!r}")
-    rows, more = reportlist.list_numbers(db.get_db(), status, request.args.get("q", "")[:20], request.args.get("before"))
+    rows, more = reportlist.list_numbers(get_db(), status, request.args.get("q", "")[:20], request.args.get("before"))
     return render_template("dashboard/numbers.html", rows=rows, more=more, status=status,
                            statuses=reportlist.NUMBER_STATUSES, q=request.args.get("q", ""))
 
@@ -37,7 +37,7 @@ def numbers():
 def number(number):
     """One number: its reports (which count towards the watchlist), status history, the confirm/clear form, and a
     lock on it as a calling number."""
-    found = _number_page(db.get_db(), number)
+    found = _number_page(get_db(), number)
     if found is None:
         abort(404)
     return render_template("dashboard/number.html", **found)
@@ -79,7 +79,7 @@ def number_status(number):
     reason = request.form.get("reason", "").strip()
     if not reason:
         abort(400, description="a reason is required")
-    database = db.get_db()
+    database = get_db()
     try:
         reports.set_number_status(database, number, request.form.get("status", ""), actor(), reason=reason,
                                   protected=_official_numbers())
@@ -103,7 +103,7 @@ def number_status(number):
 def merchant_list():
     """Merchants matching a number or name, and every lock in force (wrong codes) with a Lift button for admins."""
     q = request.args.get("q", "").strip()[:100]
-    database = db.get_db()
+    database = get_db()
     return render_template("dashboard/merchants.html", rows=merchantview.search(database, q), q=q,
                            locks=merchantview.locks_in_force(database, *_lock_settings()))
 
@@ -111,7 +111,7 @@ def merchant_list():
 @bp.get("/merchants/<merchant_id>")
 def merchant(merchant_id):
     """A merchant: details, phones, outreach history, calls, reports, and its two lock counters."""
-    database = db.get_db()
+    database = get_db()
     try:
         found = merchantview.detail(database, merchant_id, *_lock_settings())
     except NotFound:
@@ -124,7 +124,7 @@ def merchant(merchant_id):
 def unlock(merchant_id):
     """Lift both of a merchant's locks (callers not on file, its registered phones) after too many wrong codes."""
     try:
-        merchants.unlock_merchant(db.get_db(), merchant_id, actor())
+        merchants.unlock_merchant(get_db(), merchant_id, actor())
     except (InvalidInput, NotFound, Conflict) as error:
         _domain_error(error)
     flash("Merchant unlocked.", "ok")
@@ -141,7 +141,7 @@ def lift_lock():
         abort(400, description=f"scope must be one of {', '.join(merchants.LOCK_SCOPES)}")
     if not key:
         abort(400, description="key is required")
-    database = db.get_db()
+    database = get_db()
     try:
         lifted = merchants.lift_lock(database, scope, merchantview.lock_key(database, scope, key), actor())
     except (InvalidInput, NotFound) as error:
@@ -169,14 +169,14 @@ def outreach_list():
     if state and state not in outreach.STATUSES + ("expired",):
         abort(400, description=f"state: unknown value {state!r}")
     merchant_id = request.args.get("merchant", "").strip()[:20]
-    return _outreach_page(db.get_db(), state, merchant_id, request.args.get("before"))
+    return _outreach_page(get_db(), state, merchant_id, request.args.get("before"))
 
 
 @bp.post("/outreach")
 def outreach_create():
     """Register outreach; the page shows its reference code this once, for the merchant."""
     form = request.form
-    database = db.get_db()
+    database = get_db()
     try:
         created = outreach.create_outreach(
             database, form.get("merchant_id", ""), form.get("reason", ""), form.get("channel", ""),
@@ -196,7 +196,7 @@ def outreach_change(outreach_id, change):
     """Cancel or complete open outreach."""
     verb = outreach.cancel_outreach if change == "cancel" else outreach.complete_outreach
     try:
-        verb(db.get_db(), outreach_id, actor())
+        verb(get_db(), outreach_id, actor())
     except (InvalidInput, NotFound, Conflict) as error:
         _domain_error(error)
     flash(f"Outreach {outreach_id}: {change} done.", "ok")
@@ -216,14 +216,14 @@ def callbacks():
     status = request.args.get("status", "waiting")
     if status not in ("waiting", "done"):
         abort(400)
-    return render_template("dashboard/callbacks.html", rows=callbacklist.listed(db.get_db(), status), status=status)
+    return render_template("dashboard/callbacks.html", rows=callbacklist.listed(get_db(), status), status=status)
 
 
 @bp.post("/callbacks/<int:callback_id>/done")
 def callback_done(callback_id):
     """Mark a call-back request done."""
     try:
-        callbacklist.mark_done(db.get_db(), callback_id, actor())
+        callbacklist.mark_done(get_db(), callback_id, actor())
     except (NotFound, Conflict) as error:
         _domain_error(error)
     flash("Call-back marked done.", "ok")

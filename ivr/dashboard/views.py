@@ -6,6 +6,7 @@ from ivr.dashboard.helpers import safe_next
 from ivr.staff import audit, users
 from ivr.staff.auth import current_user, guard, sign_in
 from ivr.storage import db
+from ivr.database import get_db
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 guard(bp, open_endpoints=("dashboard.login", "dashboard.language"))
@@ -18,7 +19,7 @@ def login():
     status = 200
     if request.method == "POST":
         name = request.form.get("name", "")
-        database = db.get_db()
+        database = get_db()
         with db.transaction(database):
             result = users.authenticate(database, name, request.form.get("password", ""), remote=request.remote_addr)
         lang = session.get("lang", "zh")
@@ -38,7 +39,7 @@ def logout():
     """Sign out."""
     user = current_user()
     if user is not None:
-        database = db.get_db()
+        database = get_db()
         with db.transaction(database):
             audit.record(database, user["name"], "auth.sign_out", user["name"])
     lang = session.get("lang")
@@ -60,7 +61,7 @@ def language():
 @bp.get("/")
 def overview():
     """Today and the last 30 days at a glance."""
-    figures = stats.overview(db.get_db())
+    figures = stats.overview(get_db())
     names = uitext.value_names(session.get("lang", "zh"))
     series = [(verdict, figures["per_day"][verdict]) for verdict in stats.VERDICT_ORDER]
     calls_chart = charts.stacked_bars(figures["labels"], series, uitext.translate("Calls per day", session.get("lang")), names)

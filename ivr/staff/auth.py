@@ -7,7 +7,7 @@ from flask import abort, current_app, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 
 from ivr.staff import users
-from ivr.storage import db
+from ivr.database import get_db
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -76,7 +76,7 @@ def current_user():
     """Return the signed-in, enabled staff user for this request, or None."""
     if "staff_user" not in g:
         name = session.get("user")
-        user = users.get_user(db.get_db(), name) if name else None
+        user = users.get_user(get_db(), name) if name else None
         g.staff_user = user if user and not user["disabled"] else None
     return g.staff_user
 

@@ -5,7 +5,6 @@ import sqlite3
 import threading
 
 import sqlite_utils
-from flask import current_app, g
 
 
 JOURNAL_SIZE_LIMIT = 4 * 1024 * 1024
@@ -68,21 +67,16 @@ def _close_quietly(database):
         pass
 
 
-def get_db():
-    """Return this request's database connection: the thread's open one while its file is unchanged."""
-    if "db" not in g:
-        g.db = _cached_connection(current_app.config["DATABASE"], current_app.config["DATABASE_TIMEOUT"])
-    return g.db
+def thread_connection(path, timeout):
+    """Return this thread's open connection to `path`, opening it if there is none or its file changed."""
+    return _cached_connection(path, timeout)
 
 
-def close_db(exception=None):
-    """End this request's use of its connection; keep it open for the thread's next request if it is clean."""
-    database = g.pop("db", None)
-    if database is None:
-        return
+def release(database, failed=False):
+    """End one use of a connection: keep the thread's connection open for its next use if it is clean."""
     cached = getattr(_thread, "db", None)
     if cached is not None and cached[1] is database:
-        if exception is None and not database.conn.in_transaction:
+        if not failed and not database.conn.in_transaction:
             return
         _thread.db = None
     if database.conn.in_transaction:
@@ -129,8 +123,3 @@ def read_only(database):
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         conn.execute("PRAGMA query_only = OFF")
-
-
-def init_app(app):
-    """Close (or keep) connections after each request."""
-    app.teardown_appcontext(close_db)

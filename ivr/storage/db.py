@@ -4,8 +4,7 @@ import re
 import sqlite3
 
 from ivr import clock
-from ivr.storage import connection
-from ivr.storage.connection import WriteAttempted, connect, get_db, read_only, transaction
+from ivr.storage.connection import WriteAttempted, connect, read_only, transaction  # noqa: F401 - reached through db
 from ivr.storage.schema import MIGRATIONS
 from ivr.vocabulary import FINAL_STATUSES
 
@@ -56,11 +55,6 @@ def check(database):
         # BEGIN IMMEDIATE and TEMP tables succeed on a read-only file; a (no-op) write to it does not.
         database.execute("UPDATE schema_migrations SET version = version WHERE 0")
     return True
-
-
-def init_app(app):
-    """Close connections after each request, and keep the write-ahead log short."""
-    connection.init_app(app)
 
 
 # -- the call log ---------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from flask import current_app
 
 from ivr import clock
 from ivr.verification import merchants, outreach, reports
-from ivr.calllog.calls import VERDICTS  # noqa: F401 - the verdict names, listed once
 from ivr.errors import InvalidInput
 from ivr.phone import VIRTUAL_PREFIXES, parse_reported, to_e164
 from ivr.flow.registry import hotline

@@ -11,6 +11,7 @@ from ivr.flow import engine
 from ivr.storage import db
 from ivr.phone import parse_caller
 from ivr.voice.signature import signed_by_twilio
+from ivr.database import get_db
 
 bp = Blueprint("voice", __name__, url_prefix="/voice")
 log = logging.getLogger(__name__)
@@ -120,7 +121,7 @@ def _deliver(prepare, status=False):
         return Answer(stored, _nothing) if stored is not None else prepare(database, sid, call, version)
 
     try:
-        database = db.get_db()
+        database = get_db()
         try:
             with db.read_only(database):
                 answer = answer_on(database)
@@ -148,7 +149,7 @@ def _nothing(database, token):
 def _record_error(sid, error):
     """Log an error on the call if the database still works; return the call's language if known."""
     try:
-        database = db.get_db()
+        database = get_db()
         with db.transaction(database):
             db.record_event(database, sid, "error", text=f"{type(error).__name__}: {error}"[:500],
                             detail={"path": request.full_path[:300]})
