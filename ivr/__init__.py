@@ -9,40 +9,12 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from ivr import config
+from ivr.config import PROJECT_ROOT  # noqa: F401 - where flows and tests find the project
 from ivr.errors import FlowError, InvalidInput
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MIN_CODE_SECRET = 16
 log = logging.getLogger(__name__)
-
-
-def _env_flag(name, default="0"):
-    return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
-
-
-def _settings_from_environment(app):
-    """Read every IVR_* and TWILIO_* setting the README documents."""
-    return {
-        "TWILIO_AUTH_TOKEN": os.environ.get("TWILIO_AUTH_TOKEN") or None,
-        "DATABASE": os.environ.get("IVR_DATABASE") or os.path.join(app.instance_path, "hotline.db"),
-        "DATABASE_TIMEOUT": float(os.environ.get("IVR_DATABASE_TIMEOUT", "3")),
-        "AUTO_MIGRATE": _env_flag("IVR_AUTO_MIGRATE", "1"),
-        "AGENT_NUMBER": os.environ.get("IVR_AGENT_NUMBER") or None,
-        "BUSINESS_HOURS": os.environ.get("IVR_BUSINESS_HOURS", "Mon-Sun 09:00-21:00 Asia/Shanghai"),
-        "SECRET_KEY": os.environ.get("IVR_SECRET_KEY") or None,
-        "PROXY_FIX": int(os.environ.get("IVR_PROXY_FIX", "0") or 0),
-        "PUBLIC_URL": os.environ.get("IVR_PUBLIC_URL") or None,
-        "SKIP_SIGNATURE": _env_flag("IVR_INSECURE_SKIP_SIGNATURE"),
-        "FLOWS_DIR": os.environ.get("IVR_FLOWS_DIR") or str(PROJECT_ROOT / "flows"),
-        "FLOW": os.environ.get("IVR_FLOW", "hotline"),
-        "API_TOKEN": os.environ.get("IVR_API_TOKEN") or None,
-        "OFFICIAL_NUMBERS": os.environ.get("IVR_OFFICIAL_NUMBERS", ""),
-        # In a folder of its own: every *.yaml file in flows/ itself is loaded as a call flow.
-        "OUTREACH_ACTIONS": os.environ.get("IVR_OUTREACH_ACTIONS")
-        or str(PROJECT_ROOT / "flows" / "catalogue" / "outreach_actions.yaml"),
-        "CODE_SECRET": os.environ.get("IVR_CODE_SECRET") or None,
-        "MAX_CONTENT_LENGTH": 256 * 1024,
-    }
 
 
 def _deployment_warnings(config):
@@ -90,7 +62,7 @@ def create_app(test_config=None):
     # "/api/merchants//0" is not a merchant: a 404 in the API's JSON, not an HTML redirect to "/api/merchants/0".
     app.url_map.merge_slashes = False
     os.makedirs(app.instance_path, exist_ok=True)
-    app.config.update(_settings_from_environment(app))
+    app.config.update(config.from_environment(os.environ, app.instance_path))
     if test_config:
         app.config.update(test_config)
     if not app.config["SECRET_KEY"]:
@@ -106,7 +78,7 @@ def create_app(test_config=None):
 
     try:
         # The actions and validators ivr/verification/actions.py and callbacks.py registered; voices as IVR_VOICE_<CODE> overrides.
-        loaded = flows.load_flows(app.config["FLOWS_DIR"], registry.hotline, voices=flows.voice_overrides(os.environ))
+        loaded = flows.load_flows(app.config["FLOWS_DIR"], registry.hotline, voices=app.config["VOICE_OVERRIDES"])
     except FlowError as error:
         raise RuntimeError(f"the hotline cannot start: {error}") from None
     if app.config["FLOW"] not in loaded:

@@ -1,6 +1,5 @@
 """Flask CLI commands: init-db, check-flows, call (a terminal caller) and demo."""
 import logging
-import os
 import sys
 import threading
 
@@ -53,7 +52,7 @@ def check_flows_command(directory):
     app_flow = current_app.extensions["ivr"]["flow"]
     try:
         # Against the actions and validators the app registered, with the voices it speaks with.
-        loaded = flows.load_flows(directory, app_flow.registry, voices=flows.voice_overrides(os.environ))
+        loaded = flows.load_flows(directory, app_flow.registry, voices=current_app.config["VOICE_OVERRIDES"])
     except FlowError as error:
         raise click.ClickException(str(error)) from None
     for flow in loaded.values():

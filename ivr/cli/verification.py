@@ -107,7 +107,7 @@ def locks_command():
     if not found:
         click.echo(f"No locks in force ({rule}).")
         return
-    zone = current_app.config.get("DASHBOARD_TZ") or localtime.DEFAULT_ZONE
+    zone = current_app.config["DASHBOARD_TZ"]
     click.echo(f"{len(found)} lock(s) in force ({rule}); times in {zone}:")
     for lock in found:
         if lock["scope"] == "number":

@@ -1,5 +1,4 @@
 """The staff dashboard: its views, queries, charts, texts and templates."""
-import os
 from datetime import timedelta
 
 
@@ -15,7 +14,6 @@ def init_app(app):
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     if app.config.get("PERMANENT_SESSION_LIFETIME") == timedelta(days=31):
         app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=12)
-    app.config.setdefault("DASHBOARD_TZ", os.environ.get("IVR_DASHBOARD_TZ") or localtime.DEFAULT_ZONE)
     app.session_interface = StaffSessionInterface()
     app.jinja_env.autoescape = True
     for blueprint in (views.bp, calls.bp, manage.bp, admin.bp):

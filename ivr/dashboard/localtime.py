@@ -7,12 +7,11 @@ from flask import current_app
 from ivr import clock
 from ivr.errors import InvalidInput
 
-DEFAULT_ZONE = "Asia/Shanghai"
 
 
 def zone():
     """Return the dashboard's time zone."""
-    return ZoneInfo(current_app.config.get("DASHBOARD_TZ") or DEFAULT_ZONE)
+    return ZoneInfo(current_app.config["DASHBOARD_TZ"])
 
 
 def today():

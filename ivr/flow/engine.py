@@ -22,6 +22,7 @@ class Settings:
     numbers: dict
     business_hours: object
     url: object  # url(node, **flags) -> the relative URL of a step
+    actions: object = None  # what the flow's actions need from configuration, as they define it
 
 
 @dataclass

@@ -26,7 +26,6 @@ LANGUAGE_KEYS = {
 }
 LANGUAGE_CODE = re.compile(r"^[a-z][a-z0-9_]{1,15}$")
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
-VOICE_OVERRIDE_PREFIX = "IVR_VOICE_"
 COMMON_KEYS = {"kind", "description"}
 # kind: (required keys, optional keys)
 KINDS = {
@@ -194,15 +193,6 @@ class Flow:
     def message(self, name, language, variables=None):
         """Return a shared message in `language`."""
         return self.messages[name].text(language, variables)
-
-
-def voice_overrides(environ):
-    """Return {language code: voice} from IVR_VOICE_<CODE> variables (IVR_VOICE_YUE), to replace declared voices."""
-    return {
-        key[len(VOICE_OVERRIDE_PREFIX):].lower(): value.strip()
-        for key, value in environ.items()
-        if key.startswith(VOICE_OVERRIDE_PREFIX) and value.strip()
-    }
 
 
 def load_flow(path, registry, voices=None):

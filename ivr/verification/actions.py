@@ -1,12 +1,11 @@
 """The verify and report branches' actions and validators: who is calling, the code, the number, the verdict."""
-import os
 
-from flask import current_app
+from dataclasses import dataclass
 
 from ivr import clock
 from ivr.verification import merchants, outreach, reports
 from ivr.errors import InvalidInput
-from ivr.phone import VIRTUAL_PREFIXES, parse_reported, to_e164
+from ivr.phone import parse_reported, to_e164
 from ivr.flow.registry import hotline
 
 # When several risks apply, the caller hears only the first of these: one short warning.
@@ -20,11 +19,6 @@ IDENTIFIED_BY = (IDENTIFIED_BY_PHONE, IDENTIFIED_BY_NUMBER, "none")
 def init_app(app):
     """Read the verification settings and wire the merchants/outreach/numbers CLI and the demo data."""
     config = app.config
-    config.setdefault("LOCK_ATTEMPTS", int(os.environ.get("IVR_LOCK_ATTEMPTS", 5)))
-    config.setdefault("LOCK_HOURS", int(os.environ.get("IVR_LOCK_HOURS", 24)))
-    config.setdefault("REPORT_THRESHOLD", int(os.environ.get("IVR_REPORT_THRESHOLD", 3)))
-    config.setdefault("REPORT_WINDOW_DAYS", int(os.environ.get("IVR_REPORT_WINDOW_DAYS", 30)))
-    config.setdefault("VIRTUAL_PREFIXES", os.environ.get("IVR_VIRTUAL_PREFIXES", ",".join(VIRTUAL_PREFIXES)))
     app.extensions["ivr"]["official_numbers"] = _official_numbers(config.get("OFFICIAL_NUMBERS"))
     app.extensions["ivr"]["virtual_prefixes"] = _prefixes(config["VIRTUAL_PREFIXES"])
     from ivr.cli import verification as verify_cli
@@ -32,6 +26,7 @@ def init_app(app):
 
     verify_cli.init_app(app)
     app.extensions["ivr"]["demo_loader"] = demo.load_verification
+    app.extensions["ivr"]["action_settings"] = rules_for
 
 
 def _official_numbers(value):
@@ -55,8 +50,31 @@ def _prefixes(value):
     return prefixes
 
 
-def _setting(name):
-    return current_app.config[name]
+@dataclass(frozen=True)
+class Rules:
+    """What these actions need from configuration, handed to them on each call's context (settings.actions)."""
+
+    lock_attempts: int
+    lock_hours: int
+    report_threshold: int
+    report_window_days: int
+    code_secret: str
+    official_numbers: frozenset
+    virtual_prefixes: tuple
+    catalogue: object
+    zone: object
+
+
+def rules_for(app):
+    """The Rules of `app`, as configured now (tests and operators may change a setting after start-up)."""
+    config, extensions = app.config, app.extensions["ivr"]
+    return Rules(
+        lock_attempts=config["LOCK_ATTEMPTS"], lock_hours=config["LOCK_HOURS"],
+        report_threshold=config["REPORT_THRESHOLD"], report_window_days=config["REPORT_WINDOW_DAYS"],
+        code_secret=config["CODE_SECRET"], official_numbers=extensions["official_numbers"],
+        virtual_prefixes=extensions["virtual_prefixes"], catalogue=extensions["outreach_actions"],
+        zone=extensions["hours"].zone,
+    )
 
 
 def _spaced(digits):
@@ -77,9 +95,8 @@ def _verdict(context, verdict, **detail):
     return verdict
 
 
-def _protected():
-    """The operator's own numbers from settings; those the hotline answers on are looked up as well."""
-    return current_app.extensions["ivr"]["official_numbers"]
+def _rules(context):
+    return context.settings.actions
 
 
 def _registered(context, merchant_id):
@@ -135,11 +152,12 @@ def check_code(context):
     merchant_id = context.vars["merchant_id"]
     caller = context.caller.number
     registered = context.vars.get("identified_by") == IDENTIFIED_BY_PHONE
-    limit, hours = _setting("LOCK_ATTEMPTS"), _setting("LOCK_HOURS")
+    rules = _rules(context)
+    limit, hours = rules.lock_attempts, rules.lock_hours
     if merchants.is_locked(context.database, merchant_id, caller, registered, limit, hours):
         # Locked callers learn nothing, not even whether this code was right.
         return _verdict(context, "locked", code_given=True)
-    found = outreach.match_code(context.database, merchant_id, code, _setting("CODE_SECRET"))
+    found = outreach.match_code(context.database, merchant_id, code, rules.code_secret)
     merchants.record_attempt(context.database, merchant_id, caller, context.call["sid"],
                              success=found is not None, registered=registered)
     if found is None:
@@ -157,7 +175,7 @@ def check_code(context):
 
 def _instructions(context, key):
     # Only the operator's catalogue is ever spoken; outreach from before it (free text) gets a general step.
-    catalogue = current_app.extensions["ivr"]["outreach_actions"]
+    catalogue = _rules(context).catalogue
     texts = {language: catalogue.text(key, language) for language in context.flow.languages} if key else {}
     if not all(texts.values()) or not texts:
         return _translated(context, "instructions_in_app")
@@ -165,7 +183,7 @@ def _instructions(context, key):
 
 
 def _describe(context, row):
-    created = clock.parse(row["created_at"]).astimezone(current_app.extensions["ivr"]["hours"].zone)
+    created = clock.parse(row["created_at"]).astimezone(_rules(context).zone)
     context.vars["outreach_date"] = _translated(context, "outreach_date", month=created.month, day=created.day)
     context.vars["reason"] = _translated(context, f"reason_{row['reason']}")
 
@@ -178,12 +196,12 @@ def called_number(digits, context):
     """Accept a number that called in any common format; risks are noted, not refused."""
     if not 3 <= len(digits) <= 20:
         raise InvalidInput("a phone number has 3-20 digits", field="number")
-    called = parse_reported(digits, current_app.extensions["ivr"]["virtual_prefixes"])
+    called = parse_reported(digits, _rules(context).virtual_prefixes)
     number = called.get("number")
     if number is not None and (number == context.call.get("to_number") or reports.is_hotline_number(context.database, number)):
         # This hotline only answers: a call that showed its number was faked.
         called["signals"] = ["hotline_number"] + list(called["signals"])
-    elif number in _protected():
+    elif number in _rules(context).official_numbers:
         # No code was given, so our own number on their screen proves nothing: caller ID can be faked.
         called["signals"] = ["spoofed_official"] + list(called["signals"])
     return called
@@ -210,8 +228,8 @@ def verdict_without_code(context):
     called = context.vars["called"]
     detail = {"code_given": False, "number": called.get("number"), "hidden": bool(called.get("hidden")),
               "signals": called.get("signals", [])}
-    if reports.is_known_scam(context.database, called.get("number"), _setting("REPORT_THRESHOLD"),
-                             _setting("REPORT_WINDOW_DAYS"), protected=_protected()):
+    if reports.is_known_scam(context.database, called.get("number"), _rules(context).report_threshold,
+                             _rules(context).report_window_days, protected=_rules(context).official_numbers):
         _verdict(context, "known_scam", **detail)
         return "known_scam"
     # Staff may see whether we had contacted this merchant; the caller, who gave no code, hears the same
@@ -255,8 +273,8 @@ def file_report(context):
         number_raw="hidden" if called.get("hidden") else called.get("raw"), call_sid=context.call["sid"],
         merchant_id=merchant_id, reporter_number=context.caller.number,
         recording=context.vars.get("report_recording"), signals=called.get("signals", ()),
-        threshold=_setting("REPORT_THRESHOLD"), window_days=_setting("REPORT_WINDOW_DAYS"),
-        reporter_registered=_registered(context, merchant_id), protected=_protected(),
+        threshold=_rules(context).report_threshold, window_days=_rules(context).report_window_days,
+        reporter_registered=_registered(context, merchant_id), protected=_rules(context).official_numbers,
     )
     context.vars["report_number"] = _spaced(report["report_number"])
     context.log("report", detail={"report_id": report["id"], "report_number": report["report_number"],

@@ -75,6 +75,7 @@ def _settings(app, this):
         numbers={"agent": app.config.get("AGENT_NUMBER")},
         business_hours=app.extensions["ivr"]["hours"],
         url=step_urls(this),
+        actions=app.extensions["ivr"]["action_settings"](app),
     )
 
 

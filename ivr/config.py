@@ -1,0 +1,48 @@
+"""Every setting, read once from the environment (IVR_*, TWILIO_*): the README's table, in one place."""
+from pathlib import Path
+
+from ivr.hours import DEFAULT_ZONE
+from ivr.phone import VIRTUAL_PREFIXES
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+VOICE_OVERRIDE_PREFIX = "IVR_VOICE_"
+
+
+def _flag(environ, name, default="0"):
+    return environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
+
+
+def from_environment(environ, instance_path):
+    """Return the app's configuration from `environ` (os.environ), with the documented defaults."""
+    return {
+        "TWILIO_AUTH_TOKEN": environ.get("TWILIO_AUTH_TOKEN") or None,
+        "DATABASE": environ.get("IVR_DATABASE") or str(Path(instance_path) / "hotline.db"),
+        "DATABASE_TIMEOUT": float(environ.get("IVR_DATABASE_TIMEOUT", "3")),
+        "AUTO_MIGRATE": _flag(environ, "IVR_AUTO_MIGRATE", "1"),
+        "AGENT_NUMBER": environ.get("IVR_AGENT_NUMBER") or None,
+        "BUSINESS_HOURS": environ.get("IVR_BUSINESS_HOURS", f"Mon-Sun 09:00-21:00 {DEFAULT_ZONE}"),
+        "SECRET_KEY": environ.get("IVR_SECRET_KEY") or None,
+        "PROXY_FIX": int(environ.get("IVR_PROXY_FIX", "0") or 0),
+        "PUBLIC_URL": environ.get("IVR_PUBLIC_URL") or None,
+        "SKIP_SIGNATURE": _flag(environ, "IVR_INSECURE_SKIP_SIGNATURE"),
+        "FLOWS_DIR": environ.get("IVR_FLOWS_DIR") or str(PROJECT_ROOT / "flows"),
+        "FLOW": environ.get("IVR_FLOW", "hotline"),
+        # {language code: voice} from IVR_VOICE_<CODE> (IVR_VOICE_YUE), replacing the voices a flow declares.
+        "VOICE_OVERRIDES": {
+            name[len(VOICE_OVERRIDE_PREFIX):].lower(): value.strip()
+            for name, value in environ.items() if name.startswith(VOICE_OVERRIDE_PREFIX) and value.strip()
+        },
+        "API_TOKEN": environ.get("IVR_API_TOKEN") or None,
+        "OFFICIAL_NUMBERS": environ.get("IVR_OFFICIAL_NUMBERS", ""),
+        # In a folder of its own: every *.yaml file in flows/ itself is loaded as a call flow.
+        "OUTREACH_ACTIONS": environ.get("IVR_OUTREACH_ACTIONS")
+        or str(PROJECT_ROOT / "flows" / "catalogue" / "outreach_actions.yaml"),
+        "CODE_SECRET": environ.get("IVR_CODE_SECRET") or None,
+        "LOCK_ATTEMPTS": int(environ.get("IVR_LOCK_ATTEMPTS", 5)),
+        "LOCK_HOURS": int(environ.get("IVR_LOCK_HOURS", 24)),
+        "REPORT_THRESHOLD": int(environ.get("IVR_REPORT_THRESHOLD", 3)),
+        "REPORT_WINDOW_DAYS": int(environ.get("IVR_REPORT_WINDOW_DAYS", 30)),
+        "VIRTUAL_PREFIXES": environ.get("IVR_VIRTUAL_PREFIXES", ",".join(VIRTUAL_PREFIXES)),
+        "DASHBOARD_TZ": environ.get("IVR_DASHBOARD_TZ") or DEFAULT_ZONE,
+        "MAX_CONTENT_LENGTH": 256 * 1024,
+    }
