@@ -1,2 +1,3 @@
 from ivr import create_app
+
 app = create_app()

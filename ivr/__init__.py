@@ -70,10 +70,13 @@ def create_app(test_config=None):
     app.config["CODE_SECRET"] = _code_secret(app.config)
 
     from ivr import api, dashboard, database, health, hours, phone, upgrade
-    from ivr.cli import commands as cli, retention
-    from ivr.flow import loader as flows, registry
+    from ivr.cli import commands as cli
+    from ivr.cli import retention
+    from ivr.flow import loader as flows
+    from ivr.flow import registry
     from ivr.storage import db
-    from ivr.verification import actions as verify, callbacks, catalogue  # noqa: F401 - they register the flow's actions
+    from ivr.verification import actions as verify  # noqa: F401 - they register the flow's actions
+    from ivr.verification import callbacks, catalogue
     from ivr.voice import webhooks as voice
 
     try:

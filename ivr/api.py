@@ -4,9 +4,9 @@ import hmac
 from flask import Blueprint, current_app, jsonify, request
 
 from ivr.calllog import calls
-from ivr.verification import merchants, outreach, reports
-from ivr.errors import Conflict, InvalidInput, NotFound
 from ivr.database import get_db
+from ivr.errors import Conflict, InvalidInput, NotFound
+from ivr.verification import merchants, outreach, reports
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 ACTOR = "api"

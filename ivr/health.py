@@ -3,8 +3,8 @@ import logging
 
 from flask import Blueprint, current_app
 
-from ivr.storage import db
 from ivr.database import get_db
+from ivr.storage import db
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)

@@ -2,7 +2,6 @@
 import pytest
 
 from conftest import add_call, rows
-
 from ivr import clock
 from ivr.calllog import timeline as calldetail
 

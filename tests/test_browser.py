@@ -6,9 +6,9 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import STAFF_PASSWORD, TOKEN, rows
 from werkzeug.serving import make_server
 
+from conftest import STAFF_PASSWORD, TOKEN, rows
 from ivr.devtools import bigdemo
 from ivr.staff import users
 from ivr.storage import db

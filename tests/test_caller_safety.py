@@ -6,8 +6,8 @@ import secrets
 import pytest
 
 from conftest import MERCHANT, MERCHANT_PHONE, OFFICIAL, OTHER_MERCHANT, OTHER_PHONE, rows
-from ivr.verification import merchants, reports
 from ivr.errors import Conflict
+from ivr.verification import merchants, reports
 from ivr.voice.simulator import spoken_seconds
 
 HOTLINE = "+864009001234"  # the `To` of every simulated call

@@ -4,8 +4,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import STAFF_PASSWORD, add_call, csrf_of, rows
 
+from conftest import STAFF_PASSWORD, add_call, csrf_of, rows
 from ivr import clock
 from ivr.staff import users
 from ivr.vocabulary import VERDICTS

@@ -5,8 +5,8 @@ import re
 from datetime import timedelta
 
 import pytest
-from conftest import add_call, rows
 
+from conftest import add_call, rows
 from ivr import clock
 from ivr.dashboard import localtime
 from ivr.verification import reports

@@ -4,8 +4,8 @@ import re
 from datetime import timedelta
 
 import pytest
-from conftest import add_call, rows
 
+from conftest import add_call, rows
 from ivr import clock
 from ivr.verification import merchants, outreach, reports
 

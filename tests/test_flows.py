@@ -5,15 +5,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import AGENT, STAFF_PASSWORD, TOKEN, CallHelper, csrf_of, rows
 
+from conftest import AGENT, STAFF_PASSWORD, TOKEN, CallHelper, csrf_of, rows
 from ivr import PROJECT_ROOT, create_app
-from ivr.flow import engine
-from ivr.staff import users
-from ivr.storage import db
 from ivr.errors import FlowError
+from ivr.flow import engine
 from ivr.flow.loader import load_flow, load_flows
 from ivr.flow.registry import Registry, hotline
+from ivr.staff import users
+from ivr.storage import db
 
 FLOWS = Path(__file__).resolve().parent.parent / "flows"
 CATALOGUE = PROJECT_ROOT / "flows" / "catalogue" / "outreach_actions.yaml"

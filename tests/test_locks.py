@@ -5,8 +5,8 @@ import re
 
 import pytest
 from markupsafe import escape
-from conftest import MERCHANT, MERCHANT_PHONE, OFFICIAL, OTHER_MERCHANT, add_call, rows
 
+from conftest import MERCHANT, MERCHANT_PHONE, OFFICIAL, OTHER_MERCHANT, add_call, rows
 from ivr import clock
 from ivr.dashboard import localtime
 from ivr.verification import merchants, reports

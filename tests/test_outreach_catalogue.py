@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import STAFF_PASSWORD, csrf_of, rows
 
+from conftest import STAFF_PASSWORD, csrf_of, rows
 from ivr import PROJECT_ROOT, clock, create_app
 from ivr.staff import users
 from ivr.storage import db, schema

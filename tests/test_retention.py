@@ -6,8 +6,7 @@ import pytest
 
 from conftest import CallHelper, rows
 from ivr import clock
-from ivr.storage import retention
-from ivr.storage import db
+from ivr.storage import db, retention
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)
 OLD_NUMBER = "+8613800138000"

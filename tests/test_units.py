@@ -4,12 +4,12 @@ from datetime import datetime, timezone
 import pytest
 
 from ivr import clock
-from ivr.storage import db
 from ivr.errors import InvalidInput
+from ivr.flow.spoken import digits_from_speech
 from ivr.hours import parse_hours
 from ivr.phone import mask, parse_caller, to_e164
+from ivr.storage import db
 from ivr.storage.schema import MIGRATIONS
-from ivr.flow.spoken import digits_from_speech
 
 
 @pytest.mark.parametrize("raw, expected", [

@@ -2,7 +2,6 @@
 import re
 
 from conftest import CallHelper, add_call, csrf_of, rows
-
 from ivr import clock
 from ivr.vocabulary import CALL_STATUSES, FINAL_STATUSES, STATUS_NAMES, VERDICT_NAMES, VERDICTS
 

@@ -10,11 +10,12 @@ from werkzeug.serving import make_server
 
 from ivr.devtools import demo
 from ivr.devtools.terminal import play, signing_token
+from ivr.errors import FlowError
 from ivr.flow import loader as flows
 from ivr.storage import db
 from ivr.upgrade import upgrade
-from ivr.errors import FlowError
 from ivr.voice.simulator import Call, FlaskTransport, HttpTransport, SignatureRefused, Unreachable
+
 
 def init_app(app):
     """Register the hotline's CLI commands."""

@@ -6,10 +6,10 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from ivr.errors import Conflict, InvalidInput, NotFound
 from ivr.staff import users
 from ivr.storage import db
 from ivr.upgrade import upgrade
-from ivr.errors import Conflict, InvalidInput, NotFound
 
 users_group = AppGroup("users", help="Manage staff accounts for the dashboard.")
 

@@ -8,10 +8,10 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from ivr.dashboard import localtime, merchantview
-from ivr.storage import db
-from ivr.verification import merchants, outreach, reports
-from ivr.upgrade import upgrade
 from ivr.errors import Conflict, HotlineError, InvalidInput, NotFound
+from ivr.storage import db
+from ivr.upgrade import upgrade
+from ivr.verification import merchants, outreach, reports
 
 merchants_cli = AppGroup("merchants", help="Merchants: import from CSV, list the locks in force, unlock after too many"
                                            " wrong codes.")

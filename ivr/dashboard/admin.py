@@ -1,12 +1,12 @@
 """Dashboard pages for the audit log (all staff) and staff accounts (admins only)."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from ivr.staff import audit, users
-from ivr.storage import db
+from ivr.database import get_db
 from ivr.errors import Conflict, InvalidInput, NotFound
 from ivr.phone import mask
+from ivr.staff import audit, users
 from ivr.staff.auth import actor, admin_required, guard
-from ivr.database import get_db
+from ivr.storage import db
 
 bp = Blueprint("dash_admin", __name__, url_prefix="/dashboard")
 guard(bp)

@@ -1,8 +1,8 @@
 """Call-back requests as staff work them: list, and mark done (with an audit row)."""
 from ivr import clock
+from ivr.errors import Conflict, NotFound
 from ivr.staff import audit
 from ivr.storage.db import transaction
-from ivr.errors import Conflict, NotFound
 
 LIMIT = 200
 

@@ -4,18 +4,27 @@ import io
 import re
 
 from flask import (
-    Blueprint, Response, abort, current_app, redirect, render_template, request, session, stream_with_context, url_for,
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    stream_with_context,
+    url_for,
 )
 
 from ivr.calllog import timeline as calldetail
 from ivr.dashboard import callsearch, reportlist
-from ivr.staff import audit
-from ivr.storage import db
 from ivr.dashboard.helpers import safe_next
+from ivr.database import get_db
 from ivr.errors import InvalidInput
 from ivr.phone import mask
+from ivr.staff import audit
 from ivr.staff.auth import actor, guard
-from ivr.database import get_db
+from ivr.storage import db
 
 bp = Blueprint("dash_calls", __name__, url_prefix="/dashboard")
 guard(bp)

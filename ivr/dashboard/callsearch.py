@@ -6,7 +6,8 @@ from datetime import timedelta
 from ivr.dashboard import localtime
 from ivr.errors import InvalidInput
 from ivr.phone import to_e164
-from ivr.vocabulary import CALL_STATUSES as STATUSES, VERDICTS
+from ivr.vocabulary import CALL_STATUSES as STATUSES
+from ivr.vocabulary import VERDICTS
 
 PAGE = 50
 COUNT_CAP = 10_000

@@ -8,7 +8,6 @@ from ivr import clock
 from ivr.errors import InvalidInput
 
 
-
 def zone():
     """Return the dashboard's time zone."""
     return ZoneInfo(current_app.config["DASHBOARD_TZ"])

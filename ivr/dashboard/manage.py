@@ -2,12 +2,12 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 
 from ivr.dashboard import callbacklist, merchantview, reportlist, uitext
-from ivr.verification import merchants, outreach, reports
 from ivr.dashboard.helpers import safe_next
+from ivr.database import get_db
 from ivr.errors import Conflict, InvalidInput, NotFound
 from ivr.phone import to_e164
 from ivr.staff.auth import actor, admin_required, current_user, guard
-from ivr.database import get_db
+from ivr.verification import merchants, outreach, reports
 
 bp = Blueprint("dash_manage", __name__, url_prefix="/dashboard")
 guard(bp)

@@ -1,7 +1,7 @@
 """Read-side queries for the merchant pages and the outreach list."""
 from ivr import clock
-from ivr.verification import merchants, outreach
 from ivr.errors import NotFound
+from ivr.verification import merchants, outreach
 
 PAGE = 50
 

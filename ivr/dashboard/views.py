@@ -3,10 +3,10 @@ from flask import Blueprint, abort, redirect, render_template, request, session,
 
 from ivr.dashboard import charts, stats, uitext
 from ivr.dashboard.helpers import safe_next
+from ivr.database import get_db
 from ivr.staff import audit, users
 from ivr.staff.auth import current_user, guard, sign_in
 from ivr.storage import db
-from ivr.database import get_db
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 guard(bp, open_endpoints=("dashboard.login", "dashboard.language"))

@@ -3,7 +3,9 @@ import json
 import random
 import threading
 import time
-from datetime import datetime, time as dtime, timedelta, timezone
+from datetime import datetime
+from datetime import time as dtime
+from datetime import timedelta, timezone
 
 from flask import current_app
 

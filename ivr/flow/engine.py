@@ -7,8 +7,8 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from ivr import clock
 from ivr.errors import FlowError, InvalidInput
-from ivr.phone import parse_caller
 from ivr.flow.spoken import digits_from_speech
+from ivr.phone import parse_caller
 
 MAX_HOPS = 30
 DIAL_ANSWERED = frozenset({"completed", "answered"})

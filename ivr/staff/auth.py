@@ -6,8 +6,8 @@ import secrets
 from flask import abort, current_app, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 
-from ivr.staff import users
 from ivr.database import get_db
+from ivr.staff import users
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"

@@ -6,8 +6,8 @@ from datetime import timedelta
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ivr import clock
-from ivr.staff import audit
 from ivr.errors import Conflict, InvalidInput, NotFound
+from ivr.staff import audit
 
 log = logging.getLogger(__name__)
 ROLES = ("agent", "admin")

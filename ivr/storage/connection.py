@@ -6,7 +6,6 @@ import threading
 
 import sqlite_utils
 
-
 JOURNAL_SIZE_LIMIT = 4 * 1024 * 1024
 
 

@@ -3,10 +3,10 @@
 from dataclasses import dataclass
 
 from ivr import clock
-from ivr.verification import merchants, outreach, reports
 from ivr.errors import InvalidInput
-from ivr.phone import parse_reported, to_e164
 from ivr.flow.registry import hotline
+from ivr.phone import parse_reported, to_e164
+from ivr.verification import merchants, outreach, reports
 
 # When several risks apply, the caller hears only the first of these: one short warning.
 SIGNAL_ORDER = ("hotline_number", "spoofed_official", "international", "virtual", "invalid")

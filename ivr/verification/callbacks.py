@@ -1,6 +1,6 @@
 """Actions the hotline's flow runs that are not verification: call-back requests."""
-from ivr.storage import db
 from ivr.flow.registry import hotline
+from ivr.storage import db
 
 
 @hotline.action("file_callback", outcomes=("filed", "nothing_recorded"))

@@ -5,10 +5,10 @@ import re
 from datetime import timedelta
 
 from ivr import clock
-from ivr.staff import audit
-from ivr.storage.db import transaction
 from ivr.errors import InvalidInput, NotFound
 from ivr.phone import to_e164
+from ivr.staff import audit
+from ivr.storage.db import transaction
 from ivr.textrules import check_characters
 
 MERCHANT_ID = re.compile(r"^[0-9]{6,20}$")

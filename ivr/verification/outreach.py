@@ -9,12 +9,12 @@ import unicodedata
 from datetime import timedelta
 
 from ivr import clock
-from ivr.staff import audit
-from ivr.verification.catalogue import findings
-from ivr.storage.db import transaction
 from ivr.errors import Conflict, InvalidInput, NotFound
-from ivr.verification.merchants import check_merchant_id, get_merchant
 from ivr.phone import to_e164
+from ivr.staff import audit
+from ivr.storage.db import transaction
+from ivr.verification.catalogue import findings
+from ivr.verification.merchants import check_merchant_id, get_merchant
 
 REASONS = ("system_update", "data_verification", "business_change")
 CHANNELS = ("phone", "sms", "visit")

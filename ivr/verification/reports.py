@@ -4,10 +4,10 @@ import secrets
 from datetime import timedelta
 
 from ivr import clock
-from ivr.staff import audit
-from ivr.storage.db import transaction
 from ivr.errors import Conflict, InvalidInput
 from ivr.phone import to_e164
+from ivr.staff import audit
+from ivr.storage.db import transaction
 from ivr.textrules import check_characters
 
 # Keys of the report branch's "what did they ask for" question.

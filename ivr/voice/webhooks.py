@@ -7,11 +7,11 @@ from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
 from ivr import clock
-from ivr.flow import engine
-from ivr.storage import db
-from ivr.phone import parse_caller
-from ivr.voice.signature import signed_by_twilio
 from ivr.database import get_db
+from ivr.flow import engine
+from ivr.phone import parse_caller
+from ivr.storage import db
+from ivr.voice.signature import signed_by_twilio
 
 bp = Blueprint("voice", __name__, url_prefix="/voice")
 log = logging.getLogger(__name__)
