@@ -10,6 +10,16 @@ TOKEN = "test-auth-token-0123456789abcdef"
 AGENT = "+8675512345678"
 
 
+@pytest.fixture(autouse=True)
+def quick_password_hashes(monkeypatch):
+    """Staff passwords are hashed with a cheap scrypt in tests: the same code paths, a hundredth of the time."""
+    from werkzeug.security import generate_password_hash
+
+    from ivr.staff import users
+
+    monkeypatch.setattr(users, "hash_password", lambda password: generate_password_hash(password, method="scrypt:1024:8:1"))
+
+
 @pytest.fixture
 def app(tmp_path):
     app = create_app(

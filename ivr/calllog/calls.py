@@ -3,6 +3,7 @@ from datetime import datetime, timezone
 
 from ivr.calllog import timeline as calldetail
 from ivr.errors import InvalidInput, NotFound
+from ivr.storage import calllog as store
 from ivr.vocabulary import VERDICTS
 
 CALL_COLUMNS = (
@@ -42,23 +43,14 @@ def parse_since(value):
 
 def find_calls(database, verdict=None, since=None, merchant_id=None, limit=100):
     """Return calls, newest first, filtered by verdict, start time and merchant."""
-    where, params = [], []
-    if verdict:
-        if verdict not in VERDICTS:
-            raise InvalidInput(f"verdict must be one of {', '.join(VERDICTS)}", field="verdict")
-        where.append("verdict = ?")
-        params.append(verdict)
-    if since:
-        where.append("started_at >= ?")
-        params.append(parse_since(since))
-    if merchant_id:
-        where.append("merchant_id = ?")
-        params.append(str(merchant_id))
+    if verdict and verdict not in VERDICTS:
+        raise InvalidInput(f"verdict must be one of {', '.join(VERDICTS)}", field="verdict")
+    since = parse_since(since) if since else None
+    merchant_id = str(merchant_id) if merchant_id else None
     try:
         limit = int(limit)
     except (TypeError, ValueError):
         raise InvalidInput(f"limit must be a whole number from 1 to {MAX_LIMIT}", field="limit") from None
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be a whole number from 1 to {MAX_LIMIT}", field="limit")
-    sql = "SELECT * FROM calls" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY started_at DESC LIMIT ?"
-    return [_public(row) for row in database.query(sql, params + [limit])]
+    return [_public(row) for row in store.calls_matching(database, verdict, since, merchant_id, limit)]

@@ -2,6 +2,7 @@
 import json
 
 from ivr import clock
+from ivr.storage import calllog as store
 from ivr.storage import db
 from ivr.verification import reports
 
@@ -62,14 +63,13 @@ def call_timeline(database, sid):
     for report in found["reports"]:
         if report["recording_url"]:
             recordings.append(report["recording_url"])
-    callbacks = list(database.query("SELECT * FROM callbacks WHERE call_sid = ? ORDER BY id", [sid]))
+    callbacks = store.call_callbacks(database, sid)
     for callback in callbacks:
         if callback["recording_url"]:
             recordings.append(callback["recording_url"])
     merchant = None
     if call["merchant_id"]:
-        rows = list(database.query("SELECT id, name FROM merchants WHERE id = ?", [call["merchant_id"]]))
-        merchant = rows[0] if rows else {"id": call["merchant_id"], "name": None}
+        merchant = store.merchant_name(database, call["merchant_id"]) or {"id": call["merchant_id"], "name": None}
     return {
         "call": call,
         "events": events,

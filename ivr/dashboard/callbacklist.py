@@ -2,6 +2,7 @@
 from ivr import clock
 from ivr.errors import Conflict, NotFound
 from ivr.staff import audit
+from ivr.storage import callbacklist as store
 from ivr.storage.db import transaction
 
 LIMIT = 200
@@ -9,20 +10,16 @@ LIMIT = 200
 
 def listed(database, status="waiting", limit=LIMIT):
     """Return call-back requests with `status`: waiting ones oldest first, done ones newest first."""
-    order = "created_at" if status == "waiting" else "done_at DESC"
-    return list(database.query(f"SELECT * FROM callbacks WHERE status = ? ORDER BY {order} LIMIT ?", [status, limit]))
+    return store.callbacks_with_status(database, status, limit, newest_first=status != "waiting")
 
 
 def mark_done(database, callback_id, actor):
     """Mark a waiting call-back request done by `actor`."""
     with transaction(database):
-        found = database.execute("SELECT status FROM callbacks WHERE id = ?", [callback_id]).fetchone()
-        if found is None:
+        status = store.callback_status(database, callback_id)
+        if status is None:
             raise NotFound(f"no call-back {callback_id}")
-        if found[0] != "waiting":
-            raise Conflict(f"call-back {callback_id} is already {found[0]}")
-        database.execute(
-            "UPDATE callbacks SET status = 'done', done_by = ?, done_at = ? WHERE id = ?",
-            [actor, clock.stamp(), callback_id],
-        )
+        if status != "waiting":
+            raise Conflict(f"call-back {callback_id} is already {status}")
+        store.set_callback_done(database, callback_id, actor, clock.stamp())
         audit.record(database, actor, "callback.done", callback_id)

@@ -25,6 +25,7 @@ from ivr.phone import mask
 from ivr.staff import audit
 from ivr.staff.auth import actor, guard
 from ivr.storage import db
+from ivr.storage import reveal as reveal_store
 
 bp = Blueprint("dash_calls", __name__, url_prefix="/dashboard")
 guard(bp)
@@ -77,28 +78,14 @@ def call(sid):
     return render_template("dashboard/call.html", call_languages=_call_languages(), **found)
 
 
-def _numbers_for(database, kind, ref):
-    if kind == "call":
-        rows = database.execute("SELECT from_number FROM calls WHERE sid = ?", [ref]).fetchall()
-    elif kind == "merchant":
-        rows = database.execute("SELECT phone FROM merchant_phones WHERE merchant_id = ?", [ref]).fetchall()
-    elif kind == "report":
-        rows = database.execute("SELECT reporter_number FROM reports WHERE id = ?", [ref]).fetchall()
-    elif kind == "callback":
-        rows = database.execute("SELECT from_number FROM callbacks WHERE id = ?", [ref]).fetchall()
-    elif kind == "attempt":  # the calling number of a wrong code, as a lock on that number lists it
-        rows = database.execute("SELECT caller_number FROM code_attempts WHERE id = ?", [ref]).fetchall()
-    else:
-        abort(400)
-    return [row[0] for row in rows if row[0]]
-
-
 @bp.post("/reveal")
 def reveal():
     """Show the full phone number(s) of a call, merchant, report or call-back, and record that in the audit log."""
     kind, ref = request.form.get("kind", ""), request.form.get("ref", "")[:64]
+    if kind not in reveal_store.KINDS:
+        abort(400)
     database = get_db()
-    numbers = _numbers_for(database, kind, ref)
+    numbers = reveal_store.numbers_of(database, kind, ref)
     if not numbers:
         abort(404)
     with db.transaction(database):

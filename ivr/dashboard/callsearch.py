@@ -1,11 +1,11 @@
-"""Read-side queries for the calls list and call detail: filters, keyset pages and free-text search."""
-import json
+"""The calls list: filters from the query string, keyset pages, capped counts and free-text search."""
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from ivr.dashboard import localtime
 from ivr.errors import InvalidInput
 from ivr.phone import to_e164
+from ivr.storage import callsearch as store
 from ivr.vocabulary import CALL_STATUSES as STATUSES
 from ivr.vocabulary import VERDICTS
 
@@ -13,10 +13,6 @@ PAGE = 50
 COUNT_CAP = 10_000
 # Free-text search looks at the newest matching answers only, so a common word stays fast on a million calls.
 SEARCH_CAP = 5_000
-LIST_COLUMNS = (
-    "c.rowid AS rid, c.sid, c.from_number, c.caller_withheld, c.language, c.started_at, c.status,"
-    " c.duration, c.verdict, c.merchant_id, c.identified_by"
-)
 
 
 @dataclass
@@ -73,64 +69,28 @@ class CallFilter:
         return {key: value for key, value in values.items() if value}
 
 
-def _fts_phrase(text):
-    return '"' + text.replace('"', '""') + '"'
-
-
 def speech_hits(database, text):
     """Return the sids of calls whose callers said `text`, newest answers first, at most SEARCH_CAP."""
-    if len(text) >= 3:
-        sql = (
-            "SELECT e.call_sid FROM speech_fts JOIN events e ON e.id = speech_fts.rowid"
-            " WHERE speech_fts MATCH ? ORDER BY speech_fts.rowid DESC LIMIT ?"
-        )
-        params = [_fts_phrase(text), SEARCH_CAP]
-    else:
-        # Trigrams cannot match one or two characters (common in Chinese): scan the speech-only index.
-        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        sql = (
-            "SELECT call_sid FROM events INDEXED BY events_speech WHERE kind = 'input' AND speech IS NOT NULL"
-            " AND speech LIKE ? ESCAPE '\\' ORDER BY id DESC LIMIT ?"
-        )
-        params = [f"%{escaped}%", SEARCH_CAP]
-    return list(dict.fromkeys(row[0] for row in database.execute(sql, params)))
+    return store.speech_hits(database, text, SEARCH_CAP)
 
 
-def _where(database, filters):
-    where, params = [], {}
-    if filters.date_from:
-        where.append("c.started_at >= :date_from")
-        params["date_from"] = localtime.day_start(filters.date_from)
-    if filters.date_to:
-        where.append("c.started_at < :date_to")
-        params["date_to"] = localtime.day_start(filters.date_to + timedelta(days=1))
-    if filters.verdict == "none":
-        where.append("c.verdict IS NULL")
-    elif filters.verdict:
-        where.append("c.verdict = :verdict")
-        params["verdict"] = filters.verdict
-    if filters.merchant:
-        where.append("c.merchant_id = :merchant")
-        params["merchant"] = filters.merchant
-    if filters.caller:
-        if filters.caller.lower() == "withheld":
-            # Not "from_number IS NULL": purged calls lose their number but were not withheld.
-            where.append("c.caller_withheld = 1")
-        else:
-            where.append("c.from_number = :caller")
-            params["caller"] = to_e164(filters.caller)
-    if filters.language:
-        where.append("c.language = :language")
-        params["language"] = filters.language
-    if filters.status:
-        where.append("c.status = :status")
-        params["status"] = filters.status
-    if filters.q:
-        where.append("c.sid IN (SELECT value FROM json_each(:hits))")
-        if filters.hits is None:
-            filters.hits = speech_hits(database, filters.q)
-        params["hits"] = json.dumps(filters.hits)
-    return where, params
+def _criteria(database, filters):
+    """Return the stored values a filter asks calls to match, searching what callers said once per filter."""
+    if filters.q and filters.hits is None:
+        filters.hits = speech_hits(database, filters.q)
+    withheld = filters.caller.lower() == "withheld"
+    return store.CallCriteria(
+        started_from=localtime.day_start(filters.date_from) if filters.date_from else "",
+        started_before=localtime.day_start(filters.date_to + timedelta(days=1)) if filters.date_to else "",
+        verdict="" if filters.verdict == "none" else filters.verdict,
+        without_verdict=filters.verdict == "none",
+        merchant_id=filters.merchant,
+        caller_number=to_e164(filters.caller) if filters.caller and not withheld else "",
+        caller_withheld=withheld,
+        language=filters.language,
+        status=filters.status,
+        sids=filters.hits if filters.q else None,
+    )
 
 
 def _cursor(text):
@@ -148,22 +108,11 @@ def cursor_of(row):
 
 def list_calls(database, filters, before=None, after=None, limit=PAGE):
     """Return (calls newest first, has_older, has_newer) for one page before or after a cursor."""
-    where, params = _where(database, filters)
-    order = "DESC"
+    criteria = _criteria(database, filters)
     if before:
-        started, rid = _cursor(before)
-        where.append("c.started_at <= :cur_s AND NOT (c.started_at = :cur_s AND c.rowid >= :cur_r)")
-    elif after:
-        started, rid = _cursor(after)
-        where.append("c.started_at >= :cur_s AND NOT (c.started_at = :cur_s AND c.rowid <= :cur_r)")
-        order = "ASC"
-    if before or after:
-        params.update(cur_s=started, cur_r=rid)
-    sql = (
-        f"SELECT {LIST_COLUMNS} FROM calls c" + (" WHERE " + " AND ".join(where) if where else "")
-        + f" ORDER BY c.started_at {order}, c.rowid {order} LIMIT :limit"
-    )
-    rows = list(database.query(sql, dict(params, limit=limit + 1)))
+        rows = store.calls_page(database, criteria, limit + 1, before=_cursor(before))
+    else:
+        rows = store.calls_page(database, criteria, limit + 1, after=_cursor(after) if after else None)
     more = len(rows) > limit
     rows = rows[:limit]
     if after:
@@ -174,10 +123,7 @@ def list_calls(database, filters, before=None, after=None, limit=PAGE):
 
 def count_calls(database, filters, cap=COUNT_CAP):
     """Return how many calls match, counting no further than `cap` (the page shows 'cap+')."""
-    where, params = _where(database, filters)
-    sql = "SELECT count(*) FROM (SELECT 1 FROM calls c" + (" WHERE " + " AND ".join(where) if where else "")
-    sql += " LIMIT :cap)"
-    return database.execute(sql, dict(params, cap=cap + 1)).fetchone()[0]
+    return store.count_calls(database, _criteria(database, filters), cap + 1)
 
 
 def iter_calls(database, filters, batch=2000):
@@ -193,14 +139,4 @@ def iter_calls(database, filters, batch=2000):
 
 def said_by_call(database, sids):
     """Return {sid: [what the caller said, ...]} for listed calls (speech answers only)."""
-    if not sids:
-        return {}
-    marks = ",".join("?" * len(sids))
-    result = {}
-    for sid, speech in database.execute(
-        f"SELECT call_sid, speech FROM events WHERE call_sid IN ({marks}) AND kind = 'input'"
-        " AND speech IS NOT NULL ORDER BY id",
-        list(sids),
-    ):
-        result.setdefault(sid, []).append(speech)
-    return result
+    return store.speech_by_call(database, sids)

@@ -1,6 +1,7 @@
-"""Read-side queries for the merchant pages and the outreach list."""
+"""What the merchant pages and the outreach list show: merchants found, a merchant's detail, locks in force."""
 from ivr import clock
 from ivr.errors import NotFound
+from ivr.storage import merchantview as store
 from ivr.verification import merchants, outreach
 
 PAGE = 50
@@ -9,14 +10,8 @@ PAGE = 50
 def search(database, q, limit=PAGE):
     """Return merchants whose number starts with `q` or whose name contains it (newest first when q is empty)."""
     if not q:
-        return list(database.query("SELECT * FROM merchants ORDER BY created_at DESC LIMIT ?", [limit]))
-    digits = "".join(ch for ch in q if ch.isdigit())
-    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return list(database.query(
-        "SELECT * FROM merchants WHERE (? != '' AND id >= ? AND id < ? || 'z') OR name LIKE ? ESCAPE '\\'"
-        " ORDER BY id LIMIT ?",
-        [digits, digits, digits, f"%{escaped}%", limit],
-    ))
+        return store.newest_merchants(database, limit)
+    return store.merchants_matching(database, "".join(ch for ch in q if ch.isdigit()), q, limit)
 
 
 MERCHANT_SCOPES = ("merchant_strangers", "merchant_registered")
@@ -26,13 +21,8 @@ def detail(database, merchant_id, lock_attempts=5, lock_hours=24, limit=PAGE):
     """Return a merchant with phones, both lock counters, outreach history, recent calls and reports; raise NotFound."""
     merchant = merchants.get_merchant(database, merchant_id)
     merchant_id = merchant["id"]
-    calls = list(database.query(
-        "SELECT rowid AS rid, sid, from_number, language, started_at, status, duration, verdict, identified_by FROM calls"
-        " WHERE merchant_id = ? ORDER BY started_at DESC LIMIT ?", [merchant_id, limit],
-    ))
-    found_reports = list(database.query(
-        "SELECT * FROM reports WHERE merchant_id = ? ORDER BY created_at DESC LIMIT ?", [merchant_id, limit]
-    ))
+    calls = store.merchant_calls(database, merchant_id, limit)
+    found_reports = store.merchant_reports(database, merchant_id, limit)
     counters = merchant_counters(database, merchant_id, lock_attempts, lock_hours)
     return {
         "merchant": merchant,
@@ -66,18 +56,12 @@ def locks_in_force(database, lock_attempts=5, lock_hours=24, number=None):
     (`attempt:<id>` of its newest counted wrong code) that lifts it without the page carrying the number."""
     locks = merchants.active_locks(database, lock_attempts, lock_hours, number=number)
     ids = sorted({lock["merchant_id"] for lock in locks if lock["merchant_id"]})
-    names = {}
-    if ids:
-        marks = ",".join("?" * len(ids))
-        names = dict(database.execute(f"SELECT id, name FROM merchants WHERE id IN ({marks})", ids).fetchall())
+    names = store.merchant_names(database, ids)
     for lock in locks:
         lock["merchant_name"] = names.get(lock["merchant_id"])
         lock["ref"] = lock["key"]
         if lock["scope"] == "number":
-            newest = database.execute(
-                "SELECT max(id) FROM code_attempts WHERE caller_number = ? AND success = 0",
-                [lock["number"]],
-            ).fetchone()[0]
+            newest = store.newest_wrong_code(database, lock["number"])
             lock["attempt_id"] = newest
             lock["ref"] = f"attempt:{newest}"
     return locks
@@ -88,41 +72,19 @@ def lock_key(database, scope, key):
     calling number of that wrong code; raise NotFound when there is no such attempt."""
     if scope == "number" and key.startswith("attempt:"):
         reference = key.partition(":")[2]
-        found = database.execute(
-            "SELECT caller_number FROM code_attempts WHERE id = ?",
-            [int(reference) if reference.isdigit() and len(reference) <= 18 else -1]
-        ).fetchone()
-        if found is None or not found[0]:
+        number = store.attempt_number(database, int(reference) if reference.isdigit() and len(reference) <= 18 else -1)
+        if not number:
             raise NotFound("no such lock")
-        return found[0]
+        return number
     return key
 
 
 def list_outreach(database, state="", merchant_id="", before=None, limit=PAGE):
     """Return (outreach newest first without codes, each with its state, has_more)."""
-    where, params = [], []
     now = clock.stamp()
-    if state == "expired":
-        where.append("o.status = 'open' AND o.expires_at <= ?")
-        params.append(now)
-    elif state == "open":
-        where.append("o.status = 'open' AND o.expires_at > ?")
-        params.append(now)
-    elif state:
-        where.append("o.status = ?")
-        params.append(state)
-    if merchant_id:
-        where.append("o.merchant_id = ?")
-        params.append(merchant_id)
-    if before:
-        where.append("o.id < ?")
-        params.append(int(before) if str(before).isdigit() else 0)
-    sql = (
-        "SELECT o.*, m.name AS merchant_name FROM outreach o LEFT JOIN merchants m ON m.id = o.merchant_id"
-        + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY o.id DESC LIMIT ?"
-    )
+    before_id = (int(before) if str(before).isdigit() else 0) if before else None
     rows = []
-    for row in database.query(sql, params + [limit + 1]):
+    for row in store.outreach_page(database, state, merchant_id, before_id, now, limit + 1):
         row["state"] = "expired" if row["status"] == "open" and row["expires_at"] <= now else row["status"]
         rows.append(outreach.public(row))
     return rows[:limit], len(rows) > limit

@@ -1,4 +1,4 @@
-"""Read-side queries for scam reports and the numbers watchlist, as the dashboard lists them."""
+"""Scam reports and the numbers watchlist as the dashboard lists them: filters, pages and a number's detail."""
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -6,6 +6,7 @@ from ivr import clock
 from ivr.dashboard import localtime
 from ivr.errors import InvalidInput
 from ivr.phone import to_e164
+from ivr.storage import reportlist as store
 
 PAGE = 50
 NUMBER_STATUSES = ("reported", "suspected", "confirmed", "cleared")
@@ -44,34 +45,26 @@ class ReportFilter:
         return {key: value for key, value in values.items() if value}
 
 
-def _where(filters):
-    where, params = [], []
-    if filters.date_from:
-        where.append("created_at >= ?")
-        params.append(localtime.day_start(filters.date_from))
-    if filters.date_to:
-        where.append("created_at < ?")
-        params.append(localtime.day_start(filters.date_to + timedelta(days=1)))
-    if filters.category:
-        where.append("category = ?")
-        params.append(filters.category)
-    if filters.number:
-        where.append("number = ?")
-        params.append(to_e164(filters.number))
-    return where, params
+def _criteria(filters):
+    """Return the stored values a filter asks reports to match."""
+    return store.ReportCriteria(
+        created_from=localtime.day_start(filters.date_from) if filters.date_from else "",
+        created_before=localtime.day_start(filters.date_to + timedelta(days=1)) if filters.date_to else "",
+        category=filters.category,
+        number=to_e164(filters.number) if filters.number else "",
+    )
 
 
 def list_reports(database, filters, before=None, limit=PAGE):
     """Return (reports newest first, has_more) older than report id `before`."""
-    where, params = _where(filters)
+    criteria = _criteria(filters)
+    before_id = None
     if before:
         try:
-            params.append(int(before))
+            before_id = int(before)
         except ValueError:
             raise InvalidInput("bad page cursor", field="before") from None
-        where.append("id < ?")
-    sql = "SELECT * FROM reports" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id DESC LIMIT ?"
-    rows = list(database.query(sql, params + [limit + 1]))
+    rows = store.reports_page(database, criteria, before_id, limit + 1)
     return rows[:limit], len(rows) > limit
 
 
@@ -88,55 +81,34 @@ def iter_reports(database, filters, batch=2000):
 
 def categories(database):
     """Return the report categories in use, for the filter menu."""
-    return [row[0] for row in database.execute("SELECT DISTINCT category FROM reports ORDER BY category")]
+    return store.report_categories(database)
 
 
 def list_numbers(database, status="", search="", before=None, limit=PAGE):
     """Return (reported numbers, most recently reported first, with report and distinct-merchant counts, has_more)."""
-    where, params = [], []
-    if status:
-        where.append("n.status = ?")
-        params.append(status)
-    if search:
-        where.append("n.number LIKE ?")
-        params.append("%" + "".join(ch for ch in search if ch.isdigit() or ch == "+") + "%")
+    fragment = "".join(ch for ch in search if ch.isdigit() or ch == "+") if search else None
+    cursor = None
     if before:
         stamp, _, number = before.partition("|")
-        where.append("(n.last_reported_at < ? OR (n.last_reported_at = ? AND n.number < ?))")
-        params += [stamp, stamp, number]
-    sql = (
-        "SELECT n.*, (SELECT count(*) FROM reports r WHERE r.number = n.number) AS reports,"
-        " (SELECT count(DISTINCT r.merchant_id) FROM reports r WHERE r.number = n.number) AS merchants,"
-        " (SELECT count(DISTINCT r.merchant_id) FROM reports r WHERE r.number = n.number AND r.counted = 1)"
-        " AS counted_merchants,"
-        " (SELECT group_concat(DISTINCT r.category) FROM reports r WHERE r.number = n.number) AS categories"
-        " FROM numbers n" + (" WHERE " + " AND ".join(where) if where else "")
-        + " ORDER BY n.last_reported_at DESC, n.number DESC LIMIT ?"
-    )
-    rows = list(database.query(sql, params + [limit + 1]))
+        cursor = (stamp, number)
+    rows = store.numbers_page(database, status, fragment, cursor, limit + 1)
     return rows[:limit], len(rows) > limit
 
 
 def number_detail(database, number, window_days=30):
     """Return a number's watchlist row, its reports (each with `counted`), what counts towards the watchlist, and
     its status history, or None."""
-    rows = list(database.query("SELECT * FROM numbers WHERE number = ?", [number]))
-    reports = list(database.query("SELECT * FROM reports WHERE number = ? ORDER BY id DESC LIMIT 200", [number]))
-    if not rows and not reports:
+    row = store.watched_number(database, number)
+    reports = store.number_reports(database, number)
+    if row is None and not reports:
         return None
-    changes = list(database.query(
-        "SELECT * FROM number_status_changes WHERE number = ? ORDER BY id DESC", [number]
-    ))
+    changes = store.number_changes(database, number)
     merchants = sorted({report["merchant_id"] for report in reports if report["merchant_id"]})
     since = clock.stamp(clock.now() - timedelta(days=window_days))
-    counted_merchants, recent_merchants, uncounted = database.execute(
-        "SELECT count(DISTINCT CASE WHEN counted = 1 THEN merchant_id END),"
-        " count(DISTINCT CASE WHEN counted = 1 AND created_at >= ? THEN merchant_id END),"
-        " coalesce(sum(counted = 0), 0) FROM reports WHERE number = ?", [since, number],
-    ).fetchone()
+    counted_merchants, recent_merchants, uncounted = store.number_report_counts(database, number, since)
     return {
         "number": number,
-        "row": rows[0] if rows else {"number": number, "status": "reported"},
+        "row": row or {"number": number, "status": "reported"},
         "reports": reports,
         "changes": changes,
         "merchants": merchants,

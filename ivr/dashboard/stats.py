@@ -3,7 +3,8 @@ import statistics
 from datetime import timedelta
 
 from ivr.dashboard import localtime
-from ivr.vocabulary import FINAL_STATUSES, VERDICTS
+from ivr.storage import stats as store
+from ivr.vocabulary import VERDICTS
 
 # The charts' order: genuine at the foot of each bar, then the other verdicts by precedence, then no verdict.
 VERDICT_ORDER = tuple(sorted(VERDICTS, key=lambda verdict: verdict != "genuine")) + (None,)
@@ -23,34 +24,17 @@ def overview(database, days=DAYS):
     per_day = {verdict: [0] * days for verdict in VERDICT_ORDER}
     index = {day: position for position, day in enumerate(labels)}
     abandoned = [0] * days
-    ended_marks = ",".join(f"'{status}'" for status in FINAL_STATUSES)
-    call_day, call_day_parameters = localtime.local_date_sql("started_at", first, today)
-    # One pass over the covering index calls_overview gives every per-day calls figure.
-    for day, verdict, count, gave_up in database.execute(
-        f"SELECT {call_day} AS day, verdict, count(*),"
-        f" sum(verdict IS NULL AND status IN ({ended_marks}))"
-        " FROM calls INDEXED BY calls_overview WHERE started_at >= :since GROUP BY day, verdict",
-        dict(call_day_parameters, since=since),
-    ):
+    zone = localtime.zone()
+    for day, verdict, count, gave_up in store.calls_per_day(database, zone, first, today, since):
         if day not in index:
             continue
         per_day[verdict if verdict in per_day else "unconfirmed"][index[day]] += count
         abandoned[index[day]] += gave_up or 0
     reports = [0] * days
-    report_day, report_day_parameters = localtime.local_date_sql("created_at", first, today)
-    for day, count in database.execute(
-        f"SELECT {report_day} AS day, count(*) FROM reports WHERE created_at >= :since GROUP BY day",
-        dict(report_day_parameters, since=since),
-    ):
+    for day, count in store.reports_per_day(database, zone, first, today, since):
         if day in index:
             reports[index[day]] = count
-    seconds = [
-        row[0] for row in database.execute(
-            "SELECT (julianday(verdict_at) - julianday(coalesce(answered_at, started_at))) * 86400"
-            " FROM calls INDEXED BY calls_overview WHERE started_at >= ? AND verdict_at IS NOT NULL",
-            [since],
-        ) if row[0] is not None and row[0] >= 0
-    ]
+    seconds = [value for value in store.seconds_to_verdict(database, since) if value is not None and value >= 0]
     total = sum(sum(values) for values in per_day.values())
     with_verdict = total - sum(per_day[None])
     last = days - 1
@@ -72,17 +56,11 @@ def overview(database, days=DAYS):
             "known_scam": per_day["known_scam"][last],
         },
         "top_numbers": top_numbers(database),
-        "callbacks_waiting": database.execute("SELECT count(*) FROM callbacks WHERE status = 'waiting'").fetchone()[0],
+        "callbacks_waiting": store.count_waiting_callbacks(database),
     }
 
 
 def top_numbers(database, days=7, limit=10):
     """Return the numbers most reported in the last `days` days, with distinct merchants and status."""
     since = localtime.day_start(localtime.today() - timedelta(days=days - 1))
-    return list(database.query(
-        "SELECT r.number, count(*) AS reports, count(DISTINCT r.merchant_id) AS merchants,"
-        " coalesce(n.status, 'reported') AS status"
-        " FROM reports r LEFT JOIN numbers n ON n.number = r.number"
-        " WHERE r.created_at >= ? AND r.number IS NOT NULL GROUP BY r.number ORDER BY reports DESC, r.number LIMIT ?",
-        [since, limit],
-    ))
+    return store.top_reported_numbers(database, since, limit)

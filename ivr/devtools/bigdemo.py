@@ -10,6 +10,7 @@ from datetime import timedelta, timezone
 from flask import current_app
 
 from ivr import clock
+from ivr.storage import demo as store
 from ivr.storage.db import transaction
 from ivr.verification.outreach import CODE_DIGITS, code_hash
 
@@ -80,7 +81,7 @@ class Generator:
     def run(self):
         """Generate everything and return a one-line summary."""
         started = time.monotonic()
-        self._tune(True)
+        store.tune_for_bulk(self.database, True)
         try:
             self._merchants()
             made = 0
@@ -96,16 +97,11 @@ class Generator:
             self._wait_writer()
             self._numbers()
             with transaction(self.database):
-                self.database.execute("ANALYZE")
+                store.analyze(self.database)
         finally:
             self._wait_writer()
-            self._tune(False)
+            store.tune_for_bulk(self.database, False)
         return f"Demo data: {made:,} calls over {self.days} days in {time.monotonic() - started:.0f} s."
-
-    def _tune(self, bulk):
-        # Bulk loading wants a big page cache and no fsync per batch; normal settings come back afterwards.
-        self.database.execute(f"PRAGMA cache_size = {-1_000_000 if bulk else -2000}")
-        self.database.execute(f"PRAGMA synchronous = {'OFF' if bulk else 'NORMAL'}")
 
     def _calls_on(self, day):
         # Weekends are quieter; 5 weekdays x 1.08 + 2 weekend days x 0.8 keeps the weekly total.
@@ -125,13 +121,11 @@ class Generator:
     def _merchants(self):
         stamp = _stamp(self.now - timedelta(days=self.days))
         with transaction(self.database):
-            self.database.conn.executemany(
-                "INSERT OR IGNORE INTO merchants (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)",
+            store.add_merchants(
+                self.database,
                 [(m, f"{self.rng.choice('张王李赵刘陈杨黄周吴')}记{self.rng.choice(NAMES)}", stamp, stamp) for m in self.merchants],
             )
-            self.database.conn.executemany(
-                "INSERT OR IGNORE INTO merchant_phones (merchant_id, phone) VALUES (?, ?)", list(self.merchant_phone.items())
-            )
+            store.add_merchant_phones(self.database, list(self.merchant_phone.items()))
             outreach = []
             for merchant in self.rng.sample(self.merchants, len(self.merchants) // 3):
                 created = self.now - timedelta(days=self.rng.random() * self.days)
@@ -142,12 +136,7 @@ class Generator:
                                  self.rng.choice(["phone", "sms", "visit"]), "+864009001234",
                                  self.rng.choice(["李娜", "王强", "陈静", "Zhang Wei"]), self.rng.choice(self.action_keys),
                                  code_hash(self.code_key, merchant, code), _stamp(created), _stamp(expires), status))
-            # Like every outreach row: no free text, no plaintext code (both columns are NOT NULL, so blank).
-            self.database.conn.executemany(
-                "INSERT INTO outreach (merchant_id, reason, channel, from_number, staff_name, action, code_hash,"
-                " created_at, expires_at, status, instructions, reference_code)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '')", outreach,
-            )
+            store.add_outreach(self.database, outreach)
 
     def _call(self, start):
         rng = self.rng
@@ -264,49 +253,20 @@ class Generator:
             self.failure.append(error)
 
     def _write(self, rows):
-        conn = self.database.conn
         with transaction(self.database):
-            conn.executemany(
-                "INSERT INTO calls (sid, from_number, from_raw, caller_withheld, to_number, language, started_at,"
-                " answered_at, ended_at, status, duration, verdict, verdict_at, merchant_id, node, state, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows["calls"],
-            )
-            conn.executemany(
-                "INSERT INTO events (call_sid, at, node, kind, text, digits, speech, confidence, detail)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows["events"],
-            )
-            conn.executemany(
-                "INSERT INTO reports (report_number, call_sid, merchant_id, reporter_number, number, number_raw,"
-                " category, recording_url, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows["reports"],
-            )
-            conn.executemany(
-                "INSERT INTO callbacks (call_sid, from_number, language, recording_url, created_at, status, done_by)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)", rows["callbacks"],
-            )
+            store.add_batch(self.database, rows)
 
     def _numbers(self):
         """Fill the watchlist from the reports, with a few staff decisions."""
         with transaction(self.database):
-            self.database.execute(
-                "INSERT INTO numbers (number, status, first_reported_at, last_reported_at)"
-                " SELECT number, CASE WHEN count(DISTINCT merchant_id) >= 3 THEN 'suspected' ELSE 'reported' END,"
-                " min(created_at), max(created_at) FROM reports WHERE number IS NOT NULL GROUP BY number"
-                " ON CONFLICT (number) DO UPDATE SET last_reported_at = excluded.last_reported_at"
-            )
-            numbers = [row[0] for row in self.database.execute("SELECT number FROM numbers ORDER BY number")]
+            numbers = store.watch_reported_numbers(self.database)
             changes = []
             for number in self.rng.sample(numbers, len(numbers) // 5):
                 status = "confirmed" if self.rng.random() < 0.85 else "cleared"
                 stamp = _stamp(self.now - timedelta(days=self.rng.random() * 30))
                 reason = "多个商户举报同一话术" if status == "confirmed" else "our own outbound number"
                 changes.append((number, status, "ada", reason, stamp))
-            self.database.conn.executemany(
-                "INSERT INTO number_status_changes (number, status, changed_by, reason, at) VALUES (?, ?, ?, ?, ?)", changes
-            )
-            self.database.conn.executemany(
-                "UPDATE numbers SET status = ?, status_changed_by = ?, reason = ?, status_changed_at = ? WHERE number = ?",
-                [(status, who, reason, at, number) for number, status, who, reason, at in changes],
-            )
+            store.set_number_statuses(self.database, changes)
 
 
 def generate(database, calls, days=365, seed=7, echo=print, code_key=None, action_keys=None):

@@ -1,6 +1,7 @@
 """Demo data: a few calls placed through the real webhooks, and (with verification) merchants and outreach."""
 from ivr.devtools.terminal import play, signing_token
 from ivr.storage import db
+from ivr.storage import demo as store
 from ivr.voice.simulator import Call, FlaskTransport
 
 DEMO_MARKER = "CA" + "d" * 30 + "01"
@@ -32,7 +33,7 @@ def load(app):
             placed += 1
         return f"Demo data: placed {placed} demo calls{extra}."
     finally:
-        database.conn.close()
+        store.close(database)
 
 
 def _place(app, token, caller, steps, sid):

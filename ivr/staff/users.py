@@ -8,6 +8,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ivr import clock
 from ivr.errors import Conflict, InvalidInput, NotFound
 from ivr.staff import audit
+from ivr.storage import staff as store
 
 log = logging.getLogger(__name__)
 ROLES = ("agent", "admin")
@@ -54,22 +55,19 @@ def create_user(database, name, role, password, actor=None):
     _check_password(password)
     if get_user(database, name) is not None:
         raise Conflict(f"user {name!r} already exists")
-    database["users"].insert(
-        {"name": name, "role": role, "password_hash": hash_password(password), "created_at": clock.stamp()}
-    )
+    store.add_user(database, name, role, hash_password(password), clock.stamp())
     audit.record(database, actor or "cli", "user.create", name, {"role": role})
     return get_user(database, name)
 
 
 def get_user(database, name):
     """Return the user row named `name`, or None."""
-    rows = list(database.query("SELECT * FROM users WHERE name = ?", [name]))
-    return rows[0] if rows else None
+    return store.find_user(database, name)
 
 
 def list_users(database):
     """Return every staff account, by name."""
-    return list(database.query("SELECT id, name, role, created_at, failed_logins, disabled FROM users ORDER BY name"))
+    return store.all_users(database)
 
 
 def update_user(database, name, actor, role=None, disabled=None, password=None, clear_wait=False):
@@ -92,7 +90,7 @@ def update_user(database, name, actor, role=None, disabled=None, password=None, 
         fields.update(failed_logins=0, last_failed_at=None)
         detail["sign_in_wait"] = "cleared"
     if fields:
-        database["users"].update(user["id"], fields)
+        store.change_user(database, user["id"], fields)
         audit.record(database, actor, "user.update", name, detail)
     return get_user(database, name)
 
@@ -120,13 +118,10 @@ def authenticate(database, name, password, remote=None):
     good = check_password_hash(user["password_hash"] if user else _DUMMY_HASH, password or "")
     if user is None or not good or user["disabled"]:
         if user is not None:
-            database.execute(
-                "UPDATE users SET failed_logins = failed_logins + 1, last_failed_at = ? WHERE id = ?",
-                [clock.stamp(), user["id"]],
-            )
+            store.count_failed_sign_in(database, user["id"], clock.stamp())
         audit.record(database, None, "auth.sign_in_failed", name, {"remote": remote})
         log.warning("failed sign-in for %r from %s", name, remote)
         return SignIn(None)
-    database.execute("UPDATE users SET failed_logins = 0, last_failed_at = NULL WHERE id = ?", [user["id"]])
+    store.clear_failed_sign_ins(database, user["id"])
     audit.record(database, name, "auth.sign_in", name, {"remote": remote})
     return SignIn(get_user(database, name))

@@ -8,6 +8,7 @@ from ivr import clock
 from ivr.errors import InvalidInput, NotFound
 from ivr.phone import to_e164
 from ivr.staff import audit
+from ivr.storage import merchants as store
 from ivr.storage.db import transaction
 from ivr.textrules import check_characters
 
@@ -50,17 +51,12 @@ def upsert_merchant(database, merchant_id, name, phones, actor="api"):
     numbers = _check_phones(phones if phones is not None else [])
     stamp = clock.stamp()
     with transaction(database):
-        existing = database.execute("SELECT 1 FROM merchants WHERE id = ?", [merchant_id]).fetchone()
+        existing = store.merchant_exists(database, merchant_id)
         if existing:
-            database.execute("UPDATE merchants SET name = ?, updated_at = ? WHERE id = ?", [name, stamp, merchant_id])
+            store.update_merchant_name(database, merchant_id, name, stamp)
         else:
-            database.execute(
-                "INSERT INTO merchants (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)",
-                [merchant_id, name, stamp, stamp],
-            )
-        database.execute("DELETE FROM merchant_phones WHERE merchant_id = ?", [merchant_id])
-        for number in numbers:
-            database.execute("INSERT INTO merchant_phones (merchant_id, phone) VALUES (?, ?)", [merchant_id, number])
+            store.insert_merchant(database, merchant_id, name, stamp)
+        store.replace_phones(database, merchant_id, numbers)
         audit.record(database, actor, "merchant.update" if existing else "merchant.create", merchant_id,
                      {"name": name, "phones": numbers})
     return get_merchant(database, merchant_id), not existing
@@ -72,15 +68,10 @@ def get_merchant(database, merchant_id):
         merchant_id = check_merchant_id(merchant_id)
     except InvalidInput:
         raise NotFound(f"no merchant {str(merchant_id)[:40]!r}") from None
-    found = list(database.query("SELECT * FROM merchants WHERE id = ?", [merchant_id]))
-    if not found:
+    merchant = store.merchant_row(database, merchant_id)
+    if merchant is None:
         raise NotFound(f"no merchant {merchant_id!r}")
-    merchant = found[0]
-    merchant["phones"] = [
-        row[0] for row in database.execute(
-            "SELECT phone FROM merchant_phones WHERE merchant_id = ? ORDER BY phone", [merchant_id]
-        ).fetchall()
-    ]
+    merchant["phones"] = store.merchant_phones(database, merchant_id)
     return merchant
 
 
@@ -96,9 +87,7 @@ def merchants_for_phone(database, number):
     """Return the ids of merchants that registered the E.164 `number`."""
     if not number:
         return []
-    return [row[0] for row in database.execute(
-        "SELECT merchant_id FROM merchant_phones WHERE phone = ? ORDER BY merchant_id", [number]
-    ).fetchall()]
+    return store.merchants_with_phone(database, number)
 
 
 # -- reference-code attempts and the locks ---------------------------------------------------
@@ -107,27 +96,11 @@ def merchants_for_phone(database, number):
 # for callers not on file (withheld IDs included), one per merchant for its registered phones, and one per
 # calling number across merchants. A lock stops code checking only, and staff can lift each one.
 LOCK_SCOPES = ("merchant_strangers", "merchant_registered", "number")
-# scope: (the column its key is in, which attempts fill it)
-_COUNTERS = {
-    "merchant_strangers": ("merchant_id", "merchant_id IS NOT NULL AND registered = 0"),
-    "merchant_registered": ("merchant_id", "merchant_id IS NOT NULL AND registered = 1"),
-    "number": ("caller_number", "caller_number IS NOT NULL"),
-}
-# Wrong codes within the window and after the counter's last lift. An attempt fills two counters (its merchant's
-# and its number's), so lifting one must leave the other as it is: lifts are kept per counter.
-_COUNTED = (
-    "success = 0 AND at >= :since AND at > coalesce("
-    "(SELECT max(l.at) FROM lock_lifts l WHERE l.scope = :scope AND l.key = {column}), '')"
-)
 
 
 def record_attempt(database, merchant_id, caller_number, call_sid, success, registered=False):
     """Remember one reference-code attempt (right or wrong); `registered`: the caller is on file for the merchant."""
-    database.execute(
-        "INSERT INTO code_attempts (merchant_id, caller_number, call_sid, at, success, registered)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        [merchant_id, caller_number, call_sid, clock.stamp(), int(bool(success)), int(bool(registered))],
-    )
+    store.insert_attempt(database, merchant_id, caller_number, call_sid, clock.stamp(), success, registered)
 
 
 def _since(hours):
@@ -136,11 +109,7 @@ def _since(hours):
 
 def failed_attempts(database, scope, key, hours=24):
     """Count the wrong codes of the last `hours` in one counter (`scope` of LOCK_SCOPES, for `key`) since its last lift."""
-    column, fills = _COUNTERS[scope]
-    return database.execute(
-        f"SELECT count(*) FROM code_attempts WHERE {fills} AND {column} = :key AND {_COUNTED.format(column=column)}",
-        {"key": key, "since": _since(hours), "scope": scope},
-    ).fetchone()[0]
+    return store.count_failed(database, scope, key, _since(hours))
 
 
 def counters_for(merchant_id, caller_number, registered):
@@ -160,24 +129,18 @@ def is_locked(database, merchant_id, caller_number, registered, limit=5, hours=2
 def active_locks(database, limit=5, hours=24, merchant_id=None, number=None):
     """Return every lock in force (scope, key, merchant_id or number, failures, last_at, until), newest first."""
     found = []
-    for scope, (column, fills) in _COUNTERS.items():
-        wanted = merchant_id if column == "merchant_id" else number
+    since = _since(hours)
+    for scope in LOCK_SCOPES:
+        by_number = scope == "number"
+        wanted = number if by_number else merchant_id
         if (merchant_id is not None or number is not None) and wanted is None:
             continue
-        params = {"since": _since(hours), "scope": scope, "limit": limit, "key": wanted}
-        where = f"{fills} AND {_COUNTED.format(column=column)}" + (f" AND {column} = :key" if wanted is not None else "")
-        for key, failures, last_at in database.execute(
-            f"SELECT {column}, count(*), max(at) FROM code_attempts WHERE {where} GROUP BY {column}"
-            " HAVING count(*) >= :limit", params,
-        ).fetchall():
+        for key, failures, last_at in store.counters_at_limit(database, scope, since, limit, key=wanted):
             # The lock lasts until the limit-th newest wrong code leaves the window.
-            oldest_counted = database.execute(
-                f"SELECT at FROM code_attempts WHERE {fills} AND {column} = :key AND {_COUNTED.format(column=column)}"
-                " ORDER BY at DESC LIMIT 1 OFFSET :offset", dict(params, key=key, offset=limit - 1),
-            ).fetchone()[0]
+            oldest_counted = store.nth_newest_failure(database, scope, key, since, limit)
             found.append({
-                "scope": scope, "key": key, "merchant_id": key if column == "merchant_id" else None,
-                "number": key if column == "caller_number" else None, "failures": failures, "last_at": last_at,
+                "scope": scope, "key": key, "merchant_id": None if by_number else key,
+                "number": key if by_number else None, "failures": failures, "last_at": last_at,
                 "until": clock.stamp(clock.parse(oldest_counted) + timedelta(hours=hours)),
             })
     return sorted(found, key=lambda lock: lock["last_at"], reverse=True)
@@ -196,10 +159,9 @@ def lift_lock(database, scope, key, actor, hours=24 * 30):
     stamp = clock.stamp()
     with transaction(database):
         lifted = failed_attempts(database, scope, key, hours)
-        database.execute("INSERT INTO lock_lifts (scope, key, at, lifted_by) VALUES (?, ?, ?, ?)",
-                         [scope, key, stamp, actor])
+        store.insert_lock_lift(database, scope, key, stamp, actor)
         if scope != "number":
-            database.execute("UPDATE merchants SET unlocked_at = ?, unlocked_by = ? WHERE id = ?", [stamp, actor, key])
+            store.mark_unlocked(database, key, stamp, actor)
         audit.record(database, actor, "lock.lift", key, {"scope": scope, "attempts": lifted})
     return lifted
 

@@ -1,10 +1,8 @@
 """Outreach: every genuine contact asking a merchant to act, with its eight-digit reference code (kept only hashed)."""
-import contextlib
 import hashlib
 import hmac
 import re
 import secrets
-import sqlite3
 import unicodedata
 from datetime import timedelta
 
@@ -12,6 +10,7 @@ from ivr import clock
 from ivr.errors import Conflict, InvalidInput, NotFound
 from ivr.phone import to_e164
 from ivr.staff import audit
+from ivr.storage import outreach as store
 from ivr.storage.db import transaction
 from ivr.verification.catalogue import findings
 from ivr.verification.merchants import check_merchant_id, get_merchant
@@ -69,9 +68,7 @@ def _valid_hours(value):
 
 def new_code(database, merchant_id, code_key):
     """Return a random eight-digit code that none of the merchant's open outreach uses."""
-    taken = {row[0] for row in database.execute(
-        "SELECT code_hash FROM outreach WHERE merchant_id = ? AND status = 'open'", [merchant_id]
-    ).fetchall()}
+    taken = store.open_code_hashes(database, merchant_id)
     for _ in range(CODE_TRIES):
         code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
         if code_hash(code_key, merchant_id, code) not in taken:
@@ -109,7 +106,7 @@ def create_outreach(database, merchant_id, reason, channel, from_number, staff_n
             "code_hash": code_hash(code_key, merchant_id, code), "created_at": clock.stamp(now),
             "expires_at": clock.stamp(now + timedelta(hours=hours)), "status": "open",
         }
-        outreach_id = database["outreach"].insert(row).last_pk
+        outreach_id = store.insert_outreach(database, row)
         # Everything that was asked of the merchant, and by whom; the code stays out (the outreach id stands for it).
         audit.record(database, actor, "outreach.create", outreach_id, {
             "merchant_id": merchant_id, "reason": reason, "channel": channel, "from_number": number,
@@ -120,25 +117,18 @@ def create_outreach(database, merchant_id, reason, channel, from_number, staff_n
 
 def hash_plaintext_codes(database, code_key):
     """Store every plaintext code left from before migration 6 as its hash, and blank it; return how many."""
-    plain = "SELECT id, merchant_id, reference_code FROM outreach WHERE reference_code != ''"
-    if database.execute(plain + " LIMIT 1").fetchone() is None:
+    if not store.has_plaintext_codes(database):
         return 0  # every boot after the first: no write lock taken
     # The old codes are zeroed where they stood (the rows and the index on them), not left in the file's free space.
-    secure = database.execute("PRAGMA secure_delete").fetchone()[0]
-    database.execute("PRAGMA secure_delete = ON")
-    try:
-        with transaction(database):
-            found = database.execute(plain).fetchall()
-            database.conn.executemany(
-                "UPDATE outreach SET code_hash = ?, reference_code = '' WHERE id = ?",
-                [(code_hash(code_key, merchant_id, code), outreach_id) for outreach_id, merchant_id, code in found],
-            )
-    finally:
-        database.execute(f"PRAGMA secure_delete = {int(secure)}")
+    with store.secure_delete(database), transaction(database):
+        found = store.plaintext_codes(database)
+        store.replace_plaintext_codes(
+            database,
+            [(code_hash(code_key, merchant_id, code), outreach_id) for outreach_id, merchant_id, code in found],
+        )
     # The log's copies of the pages that held them go too, unless another worker is still reading them: a checkpoint
     # is only a clean-up, and the codes are hashed either way.
-    with contextlib.suppress(sqlite3.Error):
-        database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.checkpoint(database)
     return len(found)
 
 
@@ -150,10 +140,10 @@ def get_outreach(database, outreach_id):
         raise NotFound(f"no outreach {str(outreach_id)[:20]!r}") from None
     if not 1 <= number < 2 ** 63:  # ids are positive SQLite integers; bigger ones would overflow the query
         raise NotFound(f"no outreach {str(outreach_id)[:20]!r}")
-    found = list(database.query("SELECT * FROM outreach WHERE id = ?", [number]))
-    if not found:
+    row = store.outreach_row(database, number)
+    if row is None:
         raise NotFound(f"no outreach {number}")
-    return _with_state(found[0])
+    return _with_state(row)
 
 
 def _with_state(row, now=None):
@@ -171,13 +161,10 @@ def public(row):
 def _close(database, outreach_id, status, actor):
     row = get_outreach(database, outreach_id)
     with transaction(database):
-        current = database.execute("SELECT status FROM outreach WHERE id = ?", [row["id"]]).fetchone()[0]
+        current = store.outreach_status(database, row["id"])
         if current != "open":
             raise Conflict(f"outreach {row['id']} is already {current}")
-        database.execute(
-            "UPDATE outreach SET status = ?, status_changed_at = ?, status_changed_by = ? WHERE id = ?",
-            [status, clock.stamp(), actor, row["id"]],
-        )
+        store.set_outreach_status(database, row["id"], status, clock.stamp(), actor)
         audit.record(database, actor, f"outreach.{'cancel' if status == 'cancelled' else 'complete'}", row["id"])
     return get_outreach(database, row["id"])
 
@@ -198,7 +185,7 @@ def match_code(database, merchant_id, code, code_key):
     now = clock.now()
     best = None
     # Every code of the merchant is compared in full, so timing does not reveal how close a guess was.
-    for row in database.query("SELECT * FROM outreach WHERE merchant_id = ? ORDER BY id DESC", [merchant_id]):
+    for row in store.outreach_rows(database, merchant_id):
         if hmac.compare_digest((row["code_hash"] or "").encode(), wanted):
             row = _with_state(row, now)
             if best is None or (row["state"] == "open" and best["state"] != "open"):
@@ -208,16 +195,9 @@ def match_code(database, merchant_id, code, code_key):
 
 def latest_open(database, merchant_id):
     """Return the merchant's newest open, unexpired outreach, or None."""
-    rows = database.query(
-        "SELECT * FROM outreach WHERE merchant_id = ? AND status = 'open' AND expires_at > ? ORDER BY created_at DESC LIMIT 1",
-        [merchant_id, clock.stamp()],
-    )
-    return next(iter(rows), None)
+    return store.newest_open(database, merchant_id, clock.stamp())
 
 
 def for_merchant(database, merchant_id, limit=50):
     """Return a merchant's outreach, newest first, without codes."""
-    rows = database.query(
-        "SELECT * FROM outreach WHERE merchant_id = ? ORDER BY id DESC LIMIT ?", [merchant_id, limit]
-    )
-    return [public(_with_state(row)) for row in rows]
+    return [public(_with_state(row)) for row in store.outreach_rows(database, merchant_id, limit)]

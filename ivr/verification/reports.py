@@ -7,6 +7,7 @@ from ivr import clock
 from ivr.errors import Conflict, InvalidInput
 from ivr.phone import to_e164
 from ivr.staff import audit
+from ivr.storage import reports as store
 from ivr.storage.db import transaction
 from ivr.textrules import check_characters
 
@@ -34,7 +35,7 @@ def check_number(number, field="number"):
 def _report_number(database):
     while True:
         candidate = f"{secrets.randbelow(9 * 10 ** (REPORT_NUMBER_DIGITS - 1)) + 10 ** (REPORT_NUMBER_DIGITS - 1)}"
-        if database.execute("SELECT 1 FROM reports WHERE report_number = ?", [candidate]).fetchone() is None:
+        if not store.report_number_taken(database, candidate):
             return candidate
 
 
@@ -54,9 +55,7 @@ def file_report(database, category, number=None, number_raw=None, call_sid=None,
     with transaction(database):
         counted = bool(reporter_registered and merchant_id and number)
         if counted and call_sid is not None:
-            counted = database.execute(
-                "SELECT 1 FROM reports WHERE call_sid = ? AND counted = 1", [call_sid]
-            ).fetchone() is None
+            counted = not store.call_has_counted_report(database, call_sid)
         row = {
             "report_number": _report_number(database), "call_sid": call_sid, "merchant_id": merchant_id,
             "reporter_number": reporter_number, "number": number, "number_raw": number_raw, "category": category,
@@ -64,7 +63,7 @@ def file_report(database, category, number=None, number_raw=None, call_sid=None,
             "recording_duration": recording.get("duration"), "created_at": stamp,
             "signals": json.dumps(list(signals)) if signals else None, "counted": int(counted),
         }
-        row["id"] = database["reports"].insert(row).last_pk
+        row["id"] = store.insert_report(database, row)
         if number:
             _note_report(database, number, stamp, threshold, window_days, protected)
     return row
@@ -72,9 +71,7 @@ def file_report(database, category, number=None, number_raw=None, call_sid=None,
 
 def is_hotline_number(database, number):
     """True when the hotline itself has answered calls on `number` (a Twilio `To` number)."""
-    return bool(number) and database.execute(
-        "SELECT 1 FROM calls WHERE to_number = ? LIMIT 1", [number]
-    ).fetchone() is not None
+    return bool(number) and store.hotline_answers_on(database, number)
 
 
 def is_ours(database, number, protected=frozenset()):
@@ -83,12 +80,8 @@ def is_ours(database, number, protected=frozenset()):
 
 
 def _note_report(database, number, stamp, threshold, window_days, protected):
-    database.execute(
-        "INSERT INTO numbers (number, status, first_reported_at, last_reported_at) VALUES (?, 'reported', ?, ?)"
-        " ON CONFLICT (number) DO UPDATE SET last_reported_at = excluded.last_reported_at",
-        [number, stamp, stamp],
-    )
-    status = database.execute("SELECT status FROM numbers WHERE number = ?", [number]).fetchone()[0]
+    store.note_reported_number(database, number, stamp)
+    status = store.number_status(database, number)
     # Staff decisions stand: a cleared number is never raised again by reports alone; ours are never raised.
     if (status == "reported" and distinct_reporters(database, number, window_days) >= threshold
             and not is_ours(database, number, protected)):
@@ -99,24 +92,13 @@ def _note_report(database, number, stamp, threshold, window_days, protected):
 def distinct_reporters(database, number, window_days=30):
     """Count the distinct merchants, identified by a registered phone, whose reports of `number` count recently."""
     since = clock.stamp(clock.now() - timedelta(days=window_days))
-    return database.execute(
-        "SELECT count(DISTINCT merchant_id) FROM reports WHERE number = ? AND counted = 1 AND created_at >= ?",
-        [number, since],
-    ).fetchone()[0]
+    return store.count_counted_reporters(database, number, since)
 
 
 def _change_status(database, number, status, actor, reason):
     stamp = clock.stamp()
-    database.execute(
-        "INSERT INTO numbers (number, status, status_changed_at, status_changed_by, reason) VALUES (?, ?, ?, ?, ?)"
-        " ON CONFLICT (number) DO UPDATE SET status = excluded.status, status_changed_at = excluded.status_changed_at,"
-        " status_changed_by = excluded.status_changed_by, reason = excluded.reason",
-        [number, status, stamp, actor, reason],
-    )
-    database.execute(
-        "INSERT INTO number_status_changes (number, status, changed_by, reason, at) VALUES (?, ?, ?, ?, ?)",
-        [number, status, actor, reason, stamp],
-    )
+    store.upsert_number_status(database, number, status, actor, reason, stamp)
+    store.insert_status_change(database, number, status, actor, reason, stamp)
 
 
 def set_number_status(database, number, status, actor, reason=None, protected=frozenset()):
@@ -142,8 +124,7 @@ def is_known_scam(database, number, threshold=3, window_days=30, protected=froze
     """True when `number` is confirmed, suspected, or reported by enough merchants, and neither cleared nor ours."""
     if not number or is_ours(database, number, protected):
         return False
-    found = database.execute("SELECT status FROM numbers WHERE number = ?", [number]).fetchone()
-    status = found[0] if found else None
+    status = store.number_status(database, number)
     if status == "cleared":
         return False
     if status in ("confirmed", "suspected"):
@@ -154,17 +135,10 @@ def is_known_scam(database, number, threshold=3, window_days=30, protected=froze
 def number_summary(database, number, window_days=30):
     """Return a number's watchlist status, report counts by category, and its status history."""
     number = check_number(number)
-    found = list(database.query("SELECT * FROM numbers WHERE number = ?", [number]))
-    entry = found[0] if found else {"number": number, "status": None}
-    categories = {
-        row[0]: row[1] for row in database.execute(
-            "SELECT category, count(*) FROM reports WHERE number = ? GROUP BY category", [number]
-        ).fetchall()
-    }
-    history = list(database.query(
-        "SELECT status, changed_by, reason, at FROM number_status_changes WHERE number = ? ORDER BY id", [number]
-    ))
-    counted = database.execute("SELECT count(*) FROM reports WHERE number = ? AND counted = 1", [number]).fetchone()[0]
+    entry = store.number_row(database, number) or {"number": number, "status": None}
+    categories = store.report_counts_by_category(database, number)
+    history = store.status_history(database, number)
+    counted = store.count_counted_reports(database, number)
     return dict(
         entry, reports=sum(categories.values()), categories=categories,
         recent_merchants=distinct_reporters(database, number, window_days), history=history,
@@ -176,17 +150,12 @@ def list_reports(database, number=None, limit=100):
     """Return reports, newest first, for one number (E.164) or for all."""
     if number is not None:
         number = check_number(number)
-        rows = database.query(
-            "SELECT * FROM reports WHERE number = ? ORDER BY id DESC LIMIT ?", [number, limit]
-        )
-    else:
-        rows = database.query("SELECT * FROM reports ORDER BY id DESC LIMIT ?", [limit])
-    return [_decoded(row) for row in rows]
+    return [_decoded(row) for row in store.report_rows(database, number, limit)]
 
 
 def reports_for_call(database, call_sid):
     """Return the reports filed during one call, oldest first."""
-    return [_decoded(row) for row in database.query("SELECT * FROM reports WHERE call_sid = ? ORDER BY id", [call_sid])]
+    return [_decoded(row) for row in store.call_report_rows(database, call_sid)]
 
 
 def _decoded(row):
