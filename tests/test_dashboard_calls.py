@@ -123,6 +123,12 @@ def test_keyset_pages_cover_every_call_once_in_both_directions(client, login, da
     assert client.get("/dashboard/calls?before=garbage").status_code == 400
 
 
+@pytest.mark.parametrize("cursor", ["abc", "-1", "9" * 40])
+def test_a_reports_cursor_that_is_not_ours_is_a_400_not_a_500(client, login, cursor):
+    login("agent")
+    assert client.get(f"/dashboard/reports?before={cursor}").status_code == 400
+
+
 def test_the_count_is_capped_so_big_tables_stay_fast(client, login, database, monkeypatch):
     from ivr.dashboard import callsearch
 

@@ -156,7 +156,12 @@ def reports():
     """Scam reports newest first, filtered by date, category or number."""
     filters = reportlist.ReportFilter.from_args(request.args)
     database = get_db()
-    rows, more = ([], False) if filters.errors else reportlist.list_reports(database, filters, request.args.get("before"))
+    rows, more = [], False
+    if not filters.errors:
+        try:
+            rows, more = reportlist.list_reports(database, filters, request.args.get("before"))
+        except InvalidInput as error:  # a cursor that is not one of ours
+            abort(400, description=str(error))
     return render_template(
         "dashboard/reports.html", rows=rows, filters=filters, more=more,
         categories=reportlist.categories(database),

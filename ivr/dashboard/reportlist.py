@@ -60,10 +60,10 @@ def list_reports(database, filters, before=None, limit=PAGE):
     criteria = _criteria(filters)
     before_id = None
     if before:
-        try:
-            before_id = int(before)
-        except ValueError:
-            raise InvalidInput("bad page cursor", field="before") from None
+        # Report ids are SQLite integers: a longer number would not fit the query, so it is not one of ours.
+        if not (str(before).isdigit() and len(str(before)) <= 18):
+            raise InvalidInput("bad page cursor", field="before")
+        before_id = int(before)
     rows = store.reports_page(database, criteria, before_id, limit + 1)
     return rows[:limit], len(rows) > limit
 
