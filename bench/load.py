@@ -343,6 +343,8 @@ def our_server(args, directory):
     verification = prepare_database(directory, env)
     journeys = [name for name in JOURNEYS if verification or not name.startswith(("verify", "report"))]
     server = Gunicorn(workers=args.workers, env=env, log_path=directory / "gunicorn-ours.log")
+    # As in production: signatures are checked against the fixed public URL Twilio calls.
+    server.env["IVR_PUBLIC_URL"] = server.base_url
     return server, token, journeys, env["IVR_DATABASE"]
 
 

@@ -80,7 +80,8 @@ def journeys_in_process(prefix):
     """Yield (app, its ServerSide) on a temporary demo database, with the load driver's calls sent in-process."""
     with tempfile.TemporaryDirectory(prefix=prefix) as folder:
         app = create_app({"DATABASE": os.path.join(folder, "hotline.db"), "TWILIO_AUTH_TOKEN": "profile-token",
-                          "AGENT_NUMBER": load.AGENT, "BUSINESS_HOURS": "24/7", "SECRET_KEY": "x"})
+                          "AGENT_NUMBER": load.AGENT, "BUSINESS_HOURS": "24/7", "SECRET_KEY": "x",
+                          "PUBLIC_URL": FlaskTransport.base_url})
         demo.load(app)
         app.config["LOCK_ATTEMPTS"] = 10**6  # the journeys' wrong codes must not lock the demo merchant
         server = app.wsgi_app = ServerSide(app.wsgi_app)
