@@ -3,7 +3,7 @@
 Timings on this shared machine drift by a factor of two within minutes; instruction counts do not. The same
 journeys as bench/profile_webhooks.py run in one process under valgrind's callgrind, which counts only inside
 `operator.call`: around the app's WSGI callable (every webhook, whole), or around the functions named with
---section (for example `ivr.voice:twiml_document` or `ivr.formdata:Request._load_form_data`). The simulated
+--section (for example `ivr.voice.webhooks:_deliver` or `ivr.flow.engine:render`). The simulated
 caller, start-up and warm-up are not counted. Only user-space instructions count: system calls (SQLite's reads
 and writes) are not in the figure. The same code and journeys give the same count to within a few hundredths
 of a percent.

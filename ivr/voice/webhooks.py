@@ -61,20 +61,16 @@ def _call_sid(form):
     return sid if CALL_SID.match(sid) else None
 
 
-def step_urls(this=None):
-    """Return url(node, **flags), the relative URL of the step that takes the answer at `node`."""
-    return _step_url
-
-
-def _step_url(node, **flags):
+def step_url(node, **flags):
+    """Return the relative URL of the step that takes the answer at `node`."""
     return url_for("voice.step", node=node, **{name: value for name, value in flags.items() if value is not None})
 
 
-def _settings(app, this):
+def _settings(app):
     return engine.Settings(
         numbers={"agent": app.config.get("AGENT_NUMBER")},
         business_hours=app.extensions["ivr"]["hours"],
-        url=step_urls(this),
+        url=step_url,
         actions=app.extensions["ivr"]["action_settings"](app),
     )
 
@@ -199,7 +195,7 @@ def _context(database, sid, call):
     if call is None:
         caller, to_number = _parties(request.form)
         call = db.planned_call(database, sid, caller, to_number, flow.languages[0])
-    return engine.CallContext(flow=flow, settings=_settings(app, request), database=database, call=call,
+    return engine.CallContext(flow=flow, settings=_settings(app), database=database, call=call,
                               form=request.form)
 
 
