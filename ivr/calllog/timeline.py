@@ -4,6 +4,7 @@ import json
 from ivr import clock
 from ivr.storage import calllog as store
 from ivr.storage import db
+from ivr.storage import merchants as merchants_store
 from ivr.verification import reports
 
 # Event kinds that carry a recording link in their detail.
@@ -69,7 +70,7 @@ def call_timeline(database, sid):
             recordings.append(callback["recording_url"])
     merchant = None
     if call["merchant_id"]:
-        merchant = store.merchant_name(database, call["merchant_id"]) or {"id": call["merchant_id"], "name": None}
+        merchant = merchants_store.merchant_row(database, call["merchant_id"]) or {"id": call["merchant_id"], "name": None}
     return {
         "call": call,
         "events": events,

@@ -21,9 +21,3 @@ def calls_matching(database, verdict, since, merchant_id, limit):
 def call_callbacks(database, sid):
     """Return the call-back requests filed on a call, in the order they were filed."""
     return list(database.query("SELECT * FROM callbacks WHERE call_sid = ? ORDER BY id", [sid]))
-
-
-def merchant_name(database, merchant_id):
-    """Return {id, name} of a merchant, or None."""
-    rows = list(database.query("SELECT id, name FROM merchants WHERE id = ?", [merchant_id]))
-    return rows[0] if rows else None
