@@ -1,4 +1,4 @@
-"""Call log reads beyond the webhook's verbs in db.py: calls filtered for the API, a call's call-backs and merchant."""
+"""Call log reads beyond the webhook's verbs in db.py: calls filtered for the API, and a call's call-backs."""
 
 
 def calls_matching(database, verdict, since, merchant_id, limit):
