@@ -1,4 +1,4 @@
-"""The values stored on calls that several modules check, list or name: verdicts and call statuses, defined once."""
+"""The values stored on calls that several modules check, list or name: verdicts, statuses, identification."""
 
 # Each verdict and how staff read it (English, Chinese), in the precedence the hotline decides them (README).
 VERDICT_NAMES = {
@@ -24,3 +24,8 @@ STATUS_NAMES = {
 }
 CALL_STATUSES = tuple(STATUS_NAMES)
 FINAL_STATUSES = ("completed", "busy", "failed", "no-answer", "canceled")
+
+# How a call identified the merchant it is about (calls.identified_by; 'none' until it does).
+IDENTIFIED_BY_PHONE = "registered_phone"
+IDENTIFIED_BY_NUMBER = "merchant_number"
+IDENTIFIED_BY = (IDENTIFIED_BY_PHONE, IDENTIFIED_BY_NUMBER, "none")

@@ -109,7 +109,7 @@ ZH.update({
     "This is one of the operator's own numbers; it cannot be marked as a scam.": "这是本机构自己的号码，不能标记为诈骗号码。",
 })
 
-# How staff read a call's identified_by (the values are ivr.verify.IDENTIFIED_BY); long words, then short ones.
+# How staff read a call's identified_by (the values are ivr.vocabulary.IDENTIFIED_BY); long words, then short ones.
 IDENTIFIED_BY_WORDS = {
     "registered_phone": "identified by a registered phone",
     "merchant_number": "identified by the merchant number typed in",

@@ -39,7 +39,8 @@ def _file_identity(path):
     return (os.getpid(), status.st_dev, status.st_ino, status.st_mode, status.st_uid, status.st_gid)
 
 
-def _cached_connection(path, timeout):
+def thread_connection(path, timeout):
+    """Return this thread's open connection to `path`, opening it if there is none or its file changed."""
     cached = getattr(_thread, "db", None)
     if cached is not None:
         key, database = cached
@@ -64,11 +65,6 @@ def _close_quietly(database):
         database.conn.close()
     except sqlite3.Error:
         pass
-
-
-def thread_connection(path, timeout):
-    """Return this thread's open connection to `path`, opening it if there is none or its file changed."""
-    return _cached_connection(path, timeout)
 
 
 def release(database, failed=False):

@@ -1,5 +1,4 @@
 """The verify and report branches' actions and validators: who is calling, the code, the number, the verdict."""
-
 from dataclasses import dataclass
 
 from ivr import clock
@@ -7,13 +6,10 @@ from ivr.errors import InvalidInput
 from ivr.flow.registry import hotline
 from ivr.phone import parse_reported, to_e164
 from ivr.verification import merchants, outreach, reports
+from ivr.vocabulary import IDENTIFIED_BY_NUMBER, IDENTIFIED_BY_PHONE
 
 # When several risks apply, the caller hears only the first of these: one short warning.
 SIGNAL_ORDER = ("hotline_number", "spoofed_official", "international", "virtual", "invalid")
-# How a call identified the merchant it is about (calls.identified_by; 'none' until it does).
-IDENTIFIED_BY_PHONE = "registered_phone"
-IDENTIFIED_BY_NUMBER = "merchant_number"
-IDENTIFIED_BY = (IDENTIFIED_BY_PHONE, IDENTIFIED_BY_NUMBER, "none")
 
 
 def init_app(app):
@@ -177,7 +173,7 @@ def _instructions(context, key):
     # Only the operator's catalogue is ever spoken; outreach from before it (free text) gets a general step.
     catalogue = _rules(context).catalogue
     texts = {language: catalogue.text(key, language) for language in context.flow.languages} if key else {}
-    if not all(texts.values()) or not texts:
+    if not texts or not all(texts.values()):
         return _translated(context, "instructions_in_app")
     return texts
 
