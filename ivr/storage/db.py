@@ -109,6 +109,18 @@ def insert_call(database, call):
 
 def save_call(database, sid, state, version, token=None, answer=None, at=None, **fields):
     """Store a call's flow state, the delivery it answered and changed columns, if it is still at `version`."""
+    save_step(database, planned_step(sid, state, version, [], token=token, answer=answer, at=at, **fields))
+
+
+class PlannedStep:
+    """A step's writes, built before the write lock is taken so that the lock is held only while SQLite writes."""
+
+    def __init__(self, sid, update, parameters, event_rows):
+        self.sid, self.update, self.parameters, self.event_rows = sid, update, parameters, event_rows
+
+
+def planned_step(sid, state, version, events, token=None, answer=None, at=None, **fields):
+    """Plan save_call and record_events for one step; save_step stores the plan."""
     fields = {key: _stored(value) for key, value in fields.items() if value is not None}
     fields["state"] = _STATE_JSON.encode(state)
     fields["answer_token"], fields["answer"] = token, answer
@@ -116,10 +128,16 @@ def save_call(database, sid, state, version, token=None, answer=None, at=None, *
     assignments = ", ".join(f"{_column(key)} = ?" for key in fields)
     # Optimistic concurrency: the step was worked out from the call at `version`; if the row moved on since,
     # nothing is written and the caller works the step out again.
-    cursor = database.execute(f"UPDATE calls SET {assignments}, version = version + 1 WHERE sid = ? AND version = ?",
-                              [*fields.values(), sid, version])
-    if cursor.rowcount == 0:
-        raise StaleCall(sid)
+    update = f"UPDATE calls SET {assignments}, version = version + 1 WHERE sid = ? AND version = ?"
+    return PlannedStep(sid, update, [*fields.values(), sid, version], _event_rows(sid, events))
+
+
+def save_step(database, planned):
+    """Store a planned step; raise StaleCall, having written nothing, if the call is no longer at its version."""
+    if database.conn.execute(planned.update, planned.parameters).rowcount == 0:
+        raise StaleCall(planned.sid)
+    if planned.event_rows:
+        database.conn.executemany(_INSERT_EVENT, planned.event_rows)
 
 
 # json.dumps with any option builds a new encoder each time; these are the same encoders, built once.
@@ -146,6 +164,12 @@ _INSERT_EVENT = f"INSERT INTO events (call_sid, {', '.join(EVENT_FIELDS)}) VALUE
 
 def record_events(database, sid, events):
     """Append events (dicts with node, kind, text, digits, speech, confidence, detail) to a call."""
+    rows = _event_rows(sid, events)
+    if rows:
+        database.conn.executemany(_INSERT_EVENT, rows)
+
+
+def _event_rows(sid, events):
     rows = []
     for event in events:
         unknown = event.keys() - EVENT_FIELDS
@@ -156,8 +180,7 @@ def record_events(database, sid, events):
             detail = _VALUE_JSON.encode(detail)
         rows.append((sid, event.get("at") or clock.stamp(), event.get("node"), event["kind"], event.get("text"),
                      event.get("digits"), event.get("speech"), event.get("confidence"), detail))
-    if rows:
-        database.conn.executemany(_INSERT_EVENT, rows)
+    return rows
 
 
 def record_event(database, sid, kind, **fields):

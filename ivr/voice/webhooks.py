@@ -76,7 +76,7 @@ def _settings(app):
 
 
 class Answer:
-    """A webhook's TwiML, and how to store what it changed: store(database, token) inside the write transaction."""
+    """A webhook's TwiML, and how to store what it changed: store(database) inside the write transaction."""
 
     def __init__(self, body, store):
         self.body = body
@@ -110,7 +110,7 @@ def _deliver(prepare, status=False):
     if sid is None:
         log.warning("voice: request without a usable CallSid on %s", request.path)
         return twiml(apology())
-    token = request.headers.get("I-Twilio-Idempotency-Token", "")[:128] or None
+    token = _delivery_token()
 
     def answer_on(database):
         call, version = db.read_call(database, sid)
@@ -128,7 +128,7 @@ def _deliver(prepare, status=False):
             try:
                 with db.transaction(database):
                     answer = answer or answer_on(database)
-                    answer.store(database, token)
+                    answer.store(database)
                 return twiml(answer.body)
             except db.StaleCall:
                 answer = None  # worked out again, now inside the transaction
@@ -139,7 +139,12 @@ def _deliver(prepare, status=False):
     return twiml(apology(language))
 
 
-def _nothing(database, token):
+def _delivery_token():
+    """This delivery's idempotency token (Twilio sends the same one again when it retries), or None."""
+    return request.headers.get("I-Twilio-Idempotency-Token", "")[:128] or None
+
+
+def _nothing(database):
     """Store nothing: the answer to a retried delivery was stored with the first one."""
 
 
@@ -161,26 +166,27 @@ def _answer(context, version):
     call = context.call
     body = str(context.response)
 
-    def store(database, token):
+    state = context.state
+    changes = {key: value for key, value in context.changes.items() if key in CALL_COLUMNS}
+    # Built now, so that the write lock is held only while SQLite writes.
+    planned = db.planned_step(call["sid"], state, version or 0, context.events, token=_delivery_token(),
+                              answer=body, at=context.stamp, node=state.get("node"), **changes)
+
+    def store(database):
         if version is None:
             db.insert_call(database, call)
-        state = context.state
-        db.save_call(
-            database, call["sid"], state, version or 0, token=token, answer=body, at=context.stamp,
-            node=state.get("node"), **{key: value for key, value in context.changes.items() if key in CALL_COLUMNS},
-        )
-        db.record_events(database, call["sid"], context.events)
+        db.save_step(database, planned)
 
     return Answer(body, store)
 
 
 def _unchanged(call):
-    """The Answer to a request the call is not waiting for (a replay): the call's last answer, storing nothing."""
-    # A signed request captured earlier and sent again (with a fresh idempotency token) must change nothing:
-    # an ended call only ever hangs up; a live one hears again what it is waiting at.
-    body = HANG_UP if call.get("ended_at") else (call.get("answer") or HANG_UP)
+    """The Answer to a request the call is not waiting for (a replay): hang up, storing nothing."""
+    # A signed request captured earlier and sent again (with a fresh idempotency token) must change nothing and
+    # tell nothing: the call's last answer may hold a verdict, so the replayer hears only a hang-up. Twilio
+    # itself never sends such a request, so the real call is not affected.
     log.warning("voice: ignored a request call %s is not waiting for (a replay?)", call["sid"])
-    return Answer(body, _nothing)
+    return Answer(HANG_UP, _nothing)
 
 
 def _parties(form):
@@ -255,8 +261,9 @@ def status():
         # A call first heard of in its status callback is stored with its numbers.
         caller, to_number = _parties(form) if call is None else (None, None)
 
-        def store(database, token):
-            at = clock.stamp()
+        token, at = _delivery_token(), clock.stamp()
+
+        def store(database):
             db.update_call_status(database, sid, call_status, version, duration, caller, to_number, token=token, at=at)
             db.record_event(database, sid, "status", at=at, text=call_status, detail={"duration": duration})
 
