@@ -69,16 +69,19 @@ def create_app(test_config=None):
         app.config["SECRET_KEY"] = _secret_key(app)
     app.config["CODE_SECRET"] = _code_secret(app.config)
 
-    from ivr import api, dashboard, database, health, hours, phone, upgrade
+    from ivr import api, dashboard, database, health, hours, ops, phone, upgrade
     from ivr.cli import commands as cli
     from ivr.cli import retention
     from ivr.flow import loader as flows
     from ivr.flow import registry
+    from ivr.notify import alerts
     from ivr.storage import db
     from ivr.verification import actions as verify  # noqa: F401 - they register the flow's actions
     from ivr.verification import callbacks, catalogue
+    from ivr.voice import messages
     from ivr.voice import webhooks as voice
 
+    ops.init_app(app)  # first, so that what start-up logs is in IVR_LOG_FORMAT too
     try:
         # The actions and validators ivr/verification/actions.py and callbacks.py registered; voices as IVR_VOICE_<CODE> overrides.
         loaded = flows.load_flows(app.config["FLOWS_DIR"], registry.hotline, voices=app.config["VOICE_OVERRIDES"])
@@ -101,6 +104,10 @@ def create_app(test_config=None):
                                                     loaded[app.config["FLOW"]].languages)
     except catalogue.CatalogueError as error:
         raise RuntimeError(f"the hotline cannot start: {error}") from None
+    try:
+        alerts.settings_from(app.config)  # read again when alerts go out, as a test or operator may change them
+    except ValueError as error:
+        raise RuntimeError(f"the hotline cannot start: {error}") from None
     app.extensions["ivr"] = {"flows": loaded, "flow": loaded[app.config["FLOW"]], "hours": business_hours,
                              "outreach_actions": outreach_actions}
 
@@ -113,6 +120,7 @@ def create_app(test_config=None):
 
     database.init_app(app)
     app.register_blueprint(voice.bp)
+    app.register_blueprint(messages.bp)
     app.register_blueprint(health.bp)
     for module in (verify, api, dashboard, retention, cli):
         module.init_app(app)

@@ -16,6 +16,11 @@ def from_environment(environ, instance_path):
     """Return the app's configuration from `environ` (os.environ), with the documented defaults."""
     return {
         "TWILIO_AUTH_TOKEN": environ.get("TWILIO_AUTH_TOKEN") or None,
+        # Twilio's REST API: the account, with its auth token or an API key and secret, and where the API is.
+        "TWILIO_ACCOUNT_SID": environ.get("TWILIO_ACCOUNT_SID") or None,
+        "TWILIO_API_KEY": environ.get("TWILIO_API_KEY") or None,
+        "TWILIO_API_SECRET": environ.get("TWILIO_API_SECRET") or None,
+        "TWILIO_API_URL": (environ.get("IVR_TWILIO_API_URL") or "https://api.twilio.com").rstrip("/"),
         "DATABASE": environ.get("IVR_DATABASE") or str(Path(instance_path) / "hotline.db"),
         "DATABASE_TIMEOUT": float(environ.get("IVR_DATABASE_TIMEOUT", "3")),
         "AUTO_MIGRATE": _flag(environ, "IVR_AUTO_MIGRATE", "1"),
@@ -33,6 +38,9 @@ def from_environment(environ, instance_path):
             for name, value in environ.items() if name.startswith(VOICE_OVERRIDE_PREFIX) and value.strip()
         },
         "API_TOKEN": environ.get("IVR_API_TOKEN") or None,
+        # /metrics: a bearer token, else only scrapes from this host (ivr/ops/metrics.py); logs: json or text.
+        "METRICS_TOKEN": environ.get("IVR_METRICS_TOKEN") or None,
+        "LOG_FORMAT": (environ.get("IVR_LOG_FORMAT") or "json").strip().lower(),
         "OFFICIAL_NUMBERS": environ.get("IVR_OFFICIAL_NUMBERS", ""),
         # In a folder of its own: every *.yaml file in flows/ itself is loaded as a call flow.
         "OUTREACH_ACTIONS": environ.get("IVR_OUTREACH_ACTIONS")
@@ -44,5 +52,21 @@ def from_environment(environ, instance_path):
         "REPORT_WINDOW_DAYS": int(environ.get("IVR_REPORT_WINDOW_DAYS", 30)),
         "VIRTUAL_PREFIXES": environ.get("IVR_VIRTUAL_PREFIXES", ",".join(VIRTUAL_PREFIXES)),
         "DASHBOARD_TZ": environ.get("IVR_DASHBOARD_TZ") or DEFAULT_ZONE,
+        # Staff sessions end after this long without a request, and in any case this long after sign-in.
+        "SESSION_IDLE_MINUTES": int(environ.get("IVR_SESSION_IDLE_MINUTES", 30)),
+        "SESSION_MAX_HOURS": int(environ.get("IVR_SESSION_MAX_HOURS", 12)),
+        "REVEAL_MINUTES": int(environ.get("IVR_REVEAL_MINUTES", 5)),
+        # Password checks running at once on this server; more attempts are answered "try again" unchecked.
+        "SIGN_IN_SLOTS": int(environ.get("IVR_SIGN_IN_SLOTS", 1)),
+        # SMS notes after a call, and staff alerts to a chat robot: both off until their setting is given.
+        "SMS_FROM": environ.get("IVR_SMS_FROM") or None,
+        "SMS_PER_DAY": int(environ.get("IVR_SMS_PER_DAY", 3)),
+        "SMS_NOTES": environ.get("IVR_SMS_NOTES") or str(PROJECT_ROOT / "flows" / "catalogue" / "sms.yaml"),
+        "ALERT_WEBHOOK": environ.get("IVR_ALERT_WEBHOOK") or None,
+        "ALERT_FORMAT": (environ.get("IVR_ALERT_FORMAT") or "wecom").strip().lower(),
+        "ALERT_SECRET": environ.get("IVR_ALERT_SECRET") or None,
+        "ALERT_DEDUPE_MINUTES": int(environ.get("IVR_ALERT_DEDUPE_MINUTES", 60)),
+        "ALERT_SURGE_MULTIPLE": float(environ.get("IVR_ALERT_SURGE_MULTIPLE", 3)),
+        "ALERT_SURGE_MINIMUM": int(environ.get("IVR_ALERT_SURGE_MINIMUM", 5)),
         "MAX_CONTENT_LENGTH": 256 * 1024,
     }

@@ -23,3 +23,11 @@ class NotFound(HotlineError):
 
 class Conflict(HotlineError):
     """The request clashes with what is stored (for example cancelling completed outreach)."""
+
+
+class TwilioUnavailable(HotlineError):
+    """Twilio's REST API cannot be used: no credentials, unreachable, or it refused the request (its HTTP status)."""
+
+    def __init__(self, message, status=None):
+        super().__init__(message)
+        self.status = status

@@ -29,3 +29,12 @@ FINAL_STATUSES = ("completed", "busy", "failed", "no-answer", "canceled")
 IDENTIFIED_BY_PHONE = "registered_phone"
 IDENTIFIED_BY_NUMBER = "merchant_number"
 IDENTIFIED_BY = (IDENTIFIED_BY_PHONE, IDENTIFIED_BY_NUMBER, "none")
+
+# SMS notes after a call: queued when the call decides one, then what sending and Twilio's statusCallback say;
+# limited (over the per-phone daily cap) and refused (its text broke the no-link, no-number, no-code rule) are
+# kept for staff but never sent.
+SMS_STATUSES = ("queued", "sending", "sent", "delivered", "undelivered", "failed", "limited", "refused")
+# Staff alerts posted to the chat robot; duplicate: one of the same kind and subject went out within the window;
+# stale: it waited longer than a day (no robot was set up), so it is no longer news.
+ALERT_KINDS = ("number_suspected", "merchant_locked", "report_surge")
+ALERT_STATUSES = ("queued", "sent", "failed", "duplicate", "stale")

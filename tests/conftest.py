@@ -5,6 +5,7 @@ import pytest
 from ivr import create_app
 from ivr.storage import db
 from ivr.voice.simulator import Call, FlaskTransport
+from twilio_mock import twilio, twilio_api, twilio_media  # noqa: F401 - Twilio's API (Prism), for any test that asks
 
 TOKEN = "test-auth-token-0123456789abcdef"
 AGENT = "+8675512345678"

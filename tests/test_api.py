@@ -169,7 +169,7 @@ def test_the_api_and_the_dashboard_show_a_call_read_by_the_same_reader(api, clie
     assert page.count('<li class="ev ') == len(found["events"])
     assert "您好，这里是官方商户核实热线。" in page and "<kbd>1</kbd>" in page and "plain words, not JSON" in page
     assert 'href="/dashboard/numbers/+8617012345678">+8617012345678</a></li>' in page  # the verdict's reason
-    assert "#R1" in page and 'href="https://api.twilio.com/r/RE1"' in page
+    assert "#R1" in page and "尚未从 Twilio 复制" in page and 'href="https://api.twilio.com' not in page
     assert api("GET", "/api/calls/" + "C" * 65).status_code == client.get("/dashboard/calls/" + "C" * 65).status_code == 404
 
 

@@ -135,3 +135,48 @@ def test_staff_work_the_dashboard_in_a_real_browser(served, page, app, capsys):
 
 def test_chromium_is_where_the_tests_expect_it():
     assert shutil.which(CHROMIUM) or os.path.exists(CHROMIUM)
+
+
+def test_staff_play_a_reports_recording_in_chromium(app, page, twilio):
+    """A report's recording, copied from Twilio when the call ended, plays in the browser from the hotline itself."""
+    database = db.connect(app.config["DATABASE"])
+    try:
+        users.create_user(database, "ada", "admin", STAFF_PASSWORD)
+    finally:
+        database.conn.close()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        call = Call(HttpTransport(base), TOKEN, from_="+8613312345678")
+        call.start()
+        call.press("3")
+        call.press("13912345678#")
+        call.say(SAID)
+        call.record(7)
+        [recording] = rows(app, "SELECT sid FROM recordings")
+        twilio.add_recording(recording["sid"], 7)
+        call.hangup()
+        assert rows(app, "SELECT status FROM recordings") == [{"status": "deleted"}]
+
+        page.goto(base + "/dashboard/login")
+        page.fill("input[name=name]", "ada")
+        page.fill("input[name=password]", STAFF_PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("h1:has-text('概览')")
+        page.goto(base + "/dashboard/reports")
+        player = page.locator("td.recording audio")
+        assert player.count() == 1
+        duration = player.evaluate(
+            """audio => new Promise((resolve, reject) => {
+                   audio.addEventListener('loadedmetadata', () => resolve(audio.duration));
+                   audio.addEventListener('error', () => reject(new Error('audio error ' + audio.error.code)));
+                   audio.preload = 'metadata';
+                   audio.load();
+               })"""
+        )
+        assert abs(duration - 7) < 0.1
+        assert rows(app, "SELECT user, target FROM audit WHERE action = 'recording.play'") == [
+            {"user": "ada", "target": recording["sid"]}]
+    finally:
+        server.shutdown()

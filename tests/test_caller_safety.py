@@ -279,7 +279,7 @@ def test_healthz_and_start_up_say_when_the_public_url_is_missing(app, client, ca
     assert body["public_url"] == "missing" and "IVR_PUBLIC_URL" in body["warnings"][0]
     app.config["PUBLIC_URL"] = "https://hotline.example.com"
     app.extensions["ivr"]["warnings"] = []
-    assert client.get("/healthz").get_json()["warnings"] == []
+    assert not any("IVR_PUBLIC_URL" in warning for warning in client.get("/healthz").get_json()["warnings"])
 
 
 def test_start_up_logs_the_missing_public_url(tmp_path, caplog):

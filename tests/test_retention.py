@@ -116,7 +116,7 @@ def test_purge_removes_personal_data_of_old_calls_only(app, history):
     finally:
         database.conn.close()
 
-    assert summary == planned
+    assert {key: summary[key] for key in planned} == planned
     assert summary["calls"] == 3 and summary["events"] == old_events
     assert (summary["callbacks"], summary["reports"], summary["code_attempts"]) == (1, 1, 1)
     assert summary["deliveries"] == 1
@@ -189,8 +189,8 @@ def test_purge_with_a_long_window_keeps_everything(app, history, runner):
     assert fingerprint(app) == before
 
 
-@pytest.mark.parametrize("days", ["0", "-5", "abc", "1.5", ""])
-def test_days_must_be_a_positive_whole_number(app, runner, days):
+@pytest.mark.parametrize("days", ["-5", "abc", "1.5", ""])
+def test_days_must_be_a_whole_number(app, runner, days):
     result = runner.invoke(args=["purge", "--older-than", days])
     assert result.exit_code == 2
     assert "--older-than" in result.output

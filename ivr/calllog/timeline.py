@@ -5,9 +5,10 @@ from ivr import clock
 from ivr.storage import calllog as store
 from ivr.storage import db
 from ivr.storage import merchants as merchants_store
+from ivr.storage import recordings as recording_store
 from ivr.verification import reports
 
-# Event kinds that carry a recording link in their detail.
+# Event kinds that name a recording in their detail.
 RECORDING_KINDS = ("record", "callback")
 # Call SIDs are 34 characters; anything much longer is not worth a query.
 LONGEST_SID = 64
@@ -41,6 +42,12 @@ def _detail_data(detail):
     return {"text": detail} if isinstance(detail, str) else {"value": detail}
 
 
+def _recordings(database, sids):
+    """Each recording the call made, in order: what the hotline holds of it (a row from before it kept copies: pending)."""
+    known = recording_store.by_sids(database, sids)
+    return [known.get(sid) or {"sid": sid, "status": "pending", "duration": None} for sid in dict.fromkeys(sids)]
+
+
 def call_timeline(database, sid):
     """Return the call with its events (offset in seconds, detail as fields), reports and call-backs, or None."""
     found = read_call(database, sid)
@@ -58,16 +65,14 @@ def call_timeline(database, sid):
             event["offset"] = None
         if event["kind"] == "verdict":
             verdict_event = event
-        url = event["detail_data"].get("url") or event["detail_data"].get("recording_url")
-        if event["kind"] in RECORDING_KINDS and url:
-            recordings.append(url)
-    for report in found["reports"]:
-        if report["recording_url"]:
-            recordings.append(report["recording_url"])
+        recording = event["detail_data"].get("sid") or event["detail_data"].get("recording_sid")
+        if event["kind"] in RECORDING_KINDS and recording:
+            recordings.append(recording)
     callbacks = store.call_callbacks(database, sid)
-    for callback in callbacks:
-        if callback["recording_url"]:
-            recordings.append(callback["recording_url"])
+    for row in found["reports"] + callbacks:
+        # A row from before recordings had SIDs here names only Twilio's address: shown as not yet copied.
+        if row["recording_sid"] or row["recording_url"]:
+            recordings.append(row["recording_sid"] or row["recording_url"])
     merchant = None
     if call["merchant_id"]:
         merchant = merchants_store.merchant_row(database, call["merchant_id"]) or {"id": call["merchant_id"], "name": None}
@@ -77,6 +82,6 @@ def call_timeline(database, sid):
         "verdict_event": verdict_event,
         "reports": found["reports"],
         "callbacks": callbacks,
-        "recordings": list(dict.fromkeys(recordings)),
+        "recordings": _recordings(database, recordings),
         "merchant": merchant,
     }

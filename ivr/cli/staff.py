@@ -55,7 +55,8 @@ def _read_password():
 def create_user_command(name, role):
     """Create a staff account; the password is asked twice (or read from standard input)."""
     password = _read_password()
-    with _database() as database, db.transaction(database):
+    # create_user hashes first and then writes in its own short transaction: no lock is held while it hashes.
+    with _database() as database:
         user = users.create_user(database, name, role, password, actor="cli")
     click.echo(f"Created {user['role']} {user['name']!r}.")
 
@@ -77,7 +78,7 @@ def list_users_command():
 def set_user_command(name, role, disabled, new_password):
     """Change a staff account's role, password, or disable/enable it (also clears a sign-in slow-down)."""
     password = _read_password() if new_password else None
-    with _database() as database, db.transaction(database):
+    with _database() as database:
         users.update_user(database, name, "cli", role=role, disabled=disabled, password=password, clear_wait=True)
     click.echo(f"Updated {name!r}.")
 

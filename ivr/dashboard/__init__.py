@@ -3,10 +3,11 @@ from datetime import timedelta
 
 
 def init_app(app):
-    """Register the dashboard's blueprints, template helpers, cookie settings and CLI commands."""
+    """Register the dashboard's blueprints, template helpers, cookie settings, security headers and CLI commands."""
     from ivr.cli import staff as staffcli
-    from ivr.dashboard import admin, calls, helpers, localtime, manage, views
-    from ivr.staff.auth import StaffSessionInterface
+    from ivr.dashboard import admin, calls, helpers, localtime, manage, recordings, views
+    from ivr.staff import signin
+    from ivr.staff.auth import StaffSessionInterface, write_session_cookie
 
     # Flask ships these keys with its own defaults, so only its defaults are replaced; a test or deploy may override.
     app.config["SESSION_COOKIE_HTTPONLY"] = True
@@ -16,11 +17,16 @@ def init_app(app):
         app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=12)
     app.session_interface = StaffSessionInterface()
     app.jinja_env.autoescape = True
-    for blueprint in (views.bp, calls.bp, manage.bp, admin.bp):
+    for blueprint in (views.bp, calls.bp, manage.bp, admin.bp, recordings.bp):
         app.register_blueprint(blueprint)
     app.jinja_env.filters["phone"] = helpers.shown_number
     app.jinja_env.filters["local"] = localtime.show
     app.jinja_env.filters["pretty"] = helpers.pretty
-    app.jinja_env.filters["https_url"] = helpers.https_url
     app.context_processor(helpers.template_globals)
+    # On the whole app, so API answers and error pages carry the headers too. Hooks run last-registered first:
+    # a revealed number shown is audited before the cookie and headers are added.
+    app.after_request(helpers.security_headers)
+    app.after_request(write_session_cookie)
+    app.after_request(helpers.audit_numbers_shown)
+    signin.prepare()
     staffcli.init_app(app)

@@ -1,12 +1,12 @@
 """Dashboard pages for the audit log (all staff) and staff accounts (admins only)."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
+from ivr.dashboard.helpers import masked_numbers
 from ivr.database import get_db
 from ivr.errors import Conflict, InvalidInput, NotFound
 from ivr.phone import mask
 from ivr.staff import audit, users
 from ivr.staff.auth import actor, admin_required, guard
-from ivr.storage import db
 
 bp = Blueprint("dash_admin", __name__, url_prefix="/dashboard")
 guard(bp)
@@ -26,6 +26,9 @@ def audit_log():
         detail = row["detail_data"]
         if row["action"] == "lock.lift" and isinstance(detail, dict) and detail.get("scope") == "number":
             row["target"] = mask(row["target"])  # a caller's number, masked here as everywhere else for staff
+        else:
+            row["target"] = masked_numbers(row["target"])
+        row["detail_data"] = masked_numbers(detail)
     return render_template(
         "dashboard/audit.html", rows=rows[:audit.PAGE], more=len(rows) > audit.PAGE, actions=audit.actions(database),
         filters={key: args.get(key, "") for key in ("user", "action", "target")},
@@ -35,8 +38,14 @@ def audit_log():
 @bp.get("/users")
 @admin_required
 def user_list():
-    """Staff accounts and the form to add one."""
-    return render_template("dashboard/users.html", rows=users.list_users(get_db()), roles=users.ROLES)
+    """Staff accounts, with their last sign-in, and the form to add one."""
+    return _user_page()
+
+
+def _user_page(temporary=None, status=200):
+    """The users page; `temporary` is {name, password} right after a reset, shown this once and never stored."""
+    return render_template("dashboard/users.html", rows=users.list_users(get_db()), roles=users.ROLES,
+                           temporary=temporary), status
 
 
 @bp.post("/users")
@@ -47,12 +56,13 @@ def user_create():
     if form.get("password", "") != form.get("password2", ""):
         flash("The two passwords differ.", "error")
         return redirect(url_for("dash_admin.user_list"))
-    database = get_db()
     try:
-        with db.transaction(database):
-            users.create_user(database, form.get("name", ""), form.get("role", ""), form.get("password", ""), actor())
-    except (InvalidInput, Conflict) as error:
+        # create_user hashes the password before it opens its short write transaction.
+        users.create_user(get_db(), form.get("name", ""), form.get("role", ""), form.get("password", ""), actor())
+    except InvalidInput as error:
         flash(str(error), "error")
+    except Conflict:
+        flash("That user name is taken.", "error")
     else:
         flash("User created.", "ok")
     return redirect(url_for("dash_admin.user_list"))
@@ -61,18 +71,16 @@ def user_create():
 @bp.post("/users/<name>")
 @admin_required
 def user_update(name):
-    """Change a staff account's role, or disable or enable it."""
+    """Change a staff account's role, or disable it (ending its sessions) or enable it."""
     form = request.form
     if name == actor() and (form.get("disabled") == "1" or form.get("role") == "agent"):
         flash("You cannot disable or demote yourself.", "error")
         return redirect(url_for("dash_admin.user_list"))
-    database = get_db()
     try:
-        with db.transaction(database):
-            users.update_user(
-                database, name, actor(), role=form.get("role") or None,
-                disabled=None if form.get("disabled") in (None, "") else form.get("disabled") == "1",
-            )
+        users.update_user(
+            get_db(), name, actor(), role=form.get("role") or None,
+            disabled=None if form.get("disabled") in (None, "") else form.get("disabled") == "1",
+        )
     except NotFound:
         abort(404)
     except InvalidInput as error:
@@ -80,3 +88,18 @@ def user_update(name):
     else:
         flash("User updated.", "ok")
     return redirect(url_for("dash_admin.user_list"))
+
+
+@bp.post("/users/<name>/password")
+@admin_required
+def user_reset_password(name):
+    """Reset another user's password: a temporary one, shown once on this page, that only lets them choose a new one."""
+    if name == actor():
+        flash("Change your own password on the password page.", "error")
+        return redirect(url_for("dash_admin.user_list"))
+    try:
+        password = users.reset_password(get_db(), name, actor())
+    except NotFound:
+        abort(404)
+    # Rendered, not redirected: a flashed message would travel in the (signed, not encrypted) cookie.
+    return _user_page(temporary={"name": name, "password": password})

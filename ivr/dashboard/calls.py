@@ -11,25 +11,23 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     stream_with_context,
     url_for,
 )
 
 from ivr.calllog import timeline as calldetail
-from ivr.dashboard import callsearch, reportlist
+from ivr.dashboard import callsearch, recordings, reportlist
 from ivr.dashboard.helpers import safe_next
 from ivr.database import get_db
 from ivr.errors import InvalidInput
 from ivr.phone import mask
-from ivr.staff import audit
-from ivr.staff.auth import actor, guard
+from ivr.staff import audit, reveals
+from ivr.staff.auth import actor, current_session, guard
 from ivr.storage import db
 from ivr.storage import reveal as reveal_store
 
 bp = Blueprint("dash_calls", __name__, url_prefix="/dashboard")
 guard(bp)
-REVEAL_KEEP = 50
 # A cell starting with one of these is a formula to a spreadsheet; transcripts are attacker-controlled.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 E164 = re.compile(r"\+[0-9]{6,15}")
@@ -80,7 +78,9 @@ def call(sid):
 
 @bp.post("/reveal")
 def reveal():
-    """Show the full phone number(s) of a call, merchant, report or call-back, and record that in the audit log."""
+    """Show the full phone number(s) of a call, merchant, report or call-back for a few minutes, and audit it."""
+    # Kept on the server with this session (never in the cookie); each page that then shows a number in full
+    # writes its own audit row (helpers.audit_numbers_shown).
     kind, ref = request.form.get("kind", ""), request.form.get("ref", "")[:64]
     if kind not in reveal_store.KINDS:
         abort(400)
@@ -88,10 +88,8 @@ def reveal():
     numbers = reveal_store.numbers_of(database, kind, ref)
     if not numbers:
         abort(404)
-    with db.transaction(database):
-        audit.record(database, actor(), "number.reveal", f"{kind}:{ref}", {"numbers": [mask(n) for n in numbers]})
-    kept = [number for number in session.get("revealed", []) if number not in numbers] + numbers
-    session["revealed"] = kept[-REVEAL_KEEP:]
+    reveals.reveal(database, current_session()["id"], actor(), f"{kind}:{ref}", numbers,
+                   current_app.config["REVEAL_MINUTES"])
     return redirect(safe_next(request.form.get("next"), url_for("dash_calls.calls")))
 
 
@@ -164,7 +162,7 @@ def reports():
             abort(400, description=str(error))
     return render_template(
         "dashboard/reports.html", rows=rows, filters=filters, more=more,
-        categories=reportlist.categories(database),
+        categories=reportlist.categories(database), recordings=recordings.infos(row["recording_sid"] for row in rows),
     ), (400 if filters.errors else 200)
 
 

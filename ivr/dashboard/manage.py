@@ -1,7 +1,7 @@
 """Dashboard pages for the watchlist, merchants, outreach and call-backs; writes go through their domain modules."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 
-from ivr.dashboard import callbacklist, merchantview, reportlist, uitext
+from ivr.dashboard import callbacklist, merchantview, recordings, reportlist, uitext
 from ivr.dashboard.helpers import safe_next
 from ivr.database import get_db
 from ivr.errors import Conflict, InvalidInput, NotFound
@@ -216,7 +216,9 @@ def callbacks():
     status = request.args.get("status", "waiting")
     if status not in ("waiting", "done"):
         abort(400)
-    return render_template("dashboard/callbacks.html", rows=callbacklist.listed(get_db(), status), status=status)
+    rows = callbacklist.listed(get_db(), status)
+    return render_template("dashboard/callbacks.html", rows=rows, status=status,
+                           recordings=recordings.infos(row["recording_sid"] for row in rows))
 
 
 @bp.post("/callbacks/<int:callback_id>/done")

@@ -2,9 +2,13 @@
 from ivr.vocabulary import STATUS_NAMES, VERDICT_NAMES
 
 LANGUAGES = ("zh", "en")
-DASHBOARD_BLUEPRINTS = frozenset({"dashboard", "dash_calls", "dash_manage", "dash_admin"})
+DASHBOARD_BLUEPRINTS = frozenset({"dashboard", "dash_calls", "dash_manage", "dash_admin", "dash_recordings"})
 
 ZH = {
+    "not yet copied from Twilio": "尚未从 Twilio 复制",
+    "Twilio's REST API is not set up (TWILIO_ACCOUNT_SID and its credentials), so recordings stay at Twilio and SMS notes wait.":
+        "尚未设置 Twilio REST 接口（TWILIO_ACCOUNT_SID 及凭据）：录音仍留在 Twilio，短信通知暂不发送。", "deleted under the retention period": "已按保留期限删除",
+    "Play the recording (recorded in the audit log)": "播放录音（记入审计日志）",
     "Abandoned today": "今日未出结论即挂断", "Action": "操作", "Add a user": "添加用户", "Add user": "添加",
     "All calls of this merchant": "该商户的全部通话", "Audit log": "审计日志", "Back to the overview": "返回概览",
     "Call": "通话", "Call-back requests": "回电请求", "Call-backs waiting": "待回电", "Call-backs": "回电",
@@ -48,7 +52,6 @@ ZH = {
     "The two passwords differ.": "两次输入的密码不一致。", "User created.": "用户已创建。", "User updated.": "用户已更新。",
     "You cannot disable or demote yourself.": "不能停用或降级自己。", "Calls per day": "每日通话",
     "Wrong name or password.": "用户名或密码错误。",
-    "Too many failed sign-ins. Try again in {n} seconds.": "登录失败次数过多，请 {n} 秒后再试。",
 }
 
 # Names of stored values (verdicts, statuses, categories, event kinds) as staff read them.
@@ -140,4 +143,28 @@ ZH.update({
     "not in the catalogue, not read out": "不在目录中，不会播报",
     "The hotline reads this out to the merchant; only what the catalogue offers can be asked.":
         "热线会向商户读出这一项；只能选择目录中列出的事项。",
+})
+
+
+# -- staff security: sign-in throttling, passwords, sessions -------------------------------------------------------
+
+ZH.update({
+    "Too many attempts. Try again in {n} seconds.": "尝试次数过多，请 {n} 秒后再试。",
+    "Change password": "修改密码", "Current password": "当前密码", "New password": "新密码",
+    "Repeat new password": "再次输入新密码",
+    "At least 10 characters. Every other session of yours will be signed out.": "至少 10 个字符。您在其他设备上的登录将全部退出。",
+    "An administrator reset your password. Choose a new one to continue.": "管理员已重置您的密码，请先设置新密码再继续。",
+    "a password needs at least 10 characters": "密码至少需要 10 个字符。",
+    "The new password must differ from the current one.": "新密码不能与当前密码相同。",
+    "The current password is wrong.": "当前密码不正确。",
+    "Your password was changed. Any other session of yours has been signed out.": "密码已修改，您在其他设备上的登录已全部退出。",
+    "That user name is taken.": "该用户名已被使用。",
+    "Change your own password on the password page.": "请在“密码”页面修改自己的密码。",
+    "Temporary password for {name}, shown only this once:": "{name} 的临时密码（仅显示这一次）：",
+    "Give it to them in person or by phone. It works for 24 hours, only to choose a new password; their sessions have been signed out.":
+        "请当面或通过电话告知对方。该密码 24 小时内有效，只能用来设置新密码；对方的所有登录已被退出。",
+    "Last sign-in": "最近登录", "never": "从未", "Reset password": "重置密码", "temporary password": "临时密码",
+    "a user name is 1-64 letters, digits, '.', '_', '-' or '@'": "用户名为 1-64 个字母、数字或 . _ - @ 字符。",
+    "role must be one of agent, admin": "角色必须是客服或管理员。",
+    "CSRF token missing or wrong; reload the page and try again.": "表单令牌缺失或错误，请刷新页面后重试。",
 })

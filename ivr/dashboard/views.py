@@ -1,11 +1,13 @@
 """The staff dashboard's own pages under /dashboard/: sign-in, language and the overview."""
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+import math
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 
 from ivr.dashboard import charts, stats, uitext
 from ivr.dashboard.helpers import safe_next
 from ivr.database import get_db
-from ivr.staff import audit, users
-from ivr.staff.auth import current_user, guard, sign_in
+from ivr.staff import audit, signin, users
+from ivr.staff.auth import check_slots, current_user, guard, sign_in, sign_out
 from ivr.storage import db
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -14,38 +16,72 @@ guard(bp, open_endpoints=("dashboard.login", "dashboard.language"))
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Sign in with a staff name and password."""
-    error = None
-    status = 200
-    if request.method == "POST":
-        name = request.form.get("name", "")
-        database = get_db()
-        with db.transaction(database):
-            result = users.authenticate(database, name, request.form.get("password", ""), remote=request.remote_addr)
-        lang = session.get("lang", "zh")
-        if result.wait:
-            error = uitext.translate("Too many failed sign-ins. Try again in {n} seconds.", lang, n=int(result.wait) + 1)
-            status = 429
-        elif result.user is None:
-            error, status = uitext.translate("Wrong name or password.", lang), 401
-        else:
-            sign_in(result.user)
-            return redirect(safe_next(request.args.get("next"), url_for("dashboard.overview")))
-    return render_template("dashboard/login.html", error=error), status
+    """Sign in with a staff name and password; wrong, unknown and throttled attempts are answered alike for any name."""
+    if request.method == "GET":
+        return render_template("dashboard/login.html", error=None)
+    outcome = signin.check(get_db(), request.form.get("name", ""), request.form.get("password", ""),
+                           request.remote_addr, check_slots())
+    if outcome.user is None:
+        return _refused(outcome, "dashboard/login.html")
+    sign_in(outcome.user)
+    if users.password_is_temporary(outcome.user):
+        return redirect(url_for("dashboard.password"))
+    return redirect(safe_next(request.args.get("next"), url_for("dashboard.overview")))
+
+
+def _refused(outcome, template, **context):
+    """Render `template` saying why a password was not accepted: 429 with Retry-After to wait, else 401."""
+    lang = session.get("lang", "zh")
+    if outcome.wait:
+        seconds = math.ceil(outcome.wait)
+        error = uitext.translate("Too many attempts. Try again in {n} seconds.", lang, n=seconds)
+        return render_template(template, error=error, **context), 429, {"Retry-After": str(seconds)}
+    return render_template(template, error=uitext.translate("Wrong name or password.", lang), **context), 401
 
 
 @bp.post("/logout")
 def logout():
-    """Sign out."""
+    """Sign out: the session ends on the server, so its cookie never works again."""
     user = current_user()
     if user is not None:
         database = get_db()
         with db.transaction(database):
             audit.record(database, user["name"], "auth.sign_out", user["name"])
-    lang = session.get("lang")
-    session.clear()
-    session["lang"] = lang or "zh"
+    sign_out()
     return redirect(url_for("dashboard.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+def password():
+    """Change your own password: the current one, then the new one twice; every other session ends."""
+    user = current_user()
+    temporary = users.password_is_temporary(user)
+    if request.method == "GET":
+        return render_template("dashboard/password.html", error=None, temporary=temporary)
+    form = request.form
+    lang = session.get("lang", "zh")
+    new = form.get("new_password", "")
+    problem = None
+    if new != form.get("new_password2", ""):
+        problem = "The two passwords differ."
+    elif len(new) < users.MIN_PASSWORD:
+        problem = users.PASSWORD_TOO_SHORT
+    elif new == form.get("password", ""):
+        problem = "The new password must differ from the current one."
+    if problem:
+        return render_template("dashboard/password.html", error=uitext.translate(problem, lang), temporary=temporary), 400
+    database = get_db()
+    outcome = signin.check(database, user["name"], form.get("password", ""), request.remote_addr, check_slots(),
+                           purpose="password_change")
+    if outcome.user is None:
+        if not outcome.wait:
+            error = uitext.translate("The current password is wrong.", lang)
+            return render_template("dashboard/password.html", error=error, temporary=temporary), 400
+        return _refused(outcome, "dashboard/password.html", temporary=temporary)
+    # Every session of this user ends, this one too; this browser alone carries on, under a new session id.
+    sign_in(users.change_own_password(database, outcome.user, new))
+    flash("Your password was changed. Any other session of yours has been signed out.", "ok")
+    return redirect(url_for("dashboard.overview"))
 
 
 @bp.post("/language")

@@ -1,32 +1,24 @@
-"""Staff accounts: creation, roles, scrypt password hashes and sign-in with throttling."""
+"""Staff accounts: creation, roles, scrypt password hashes, password changes and resets."""
 import logging
-from dataclasses import dataclass
+import secrets
 from datetime import timedelta
 
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import generate_password_hash
 
 from ivr import clock
 from ivr.errors import Conflict, InvalidInput, NotFound
-from ivr.staff import audit
+from ivr.staff import audit, sessions, throttle
 from ivr.storage import staff as store
+from ivr.storage.connection import transaction
 
 log = logging.getLogger(__name__)
 ROLES = ("agent", "admin")
 MIN_PASSWORD = 10
-# After FREE_FAILURES wrong passwords in a row, each further try must wait, doubling up to MAX_WAIT.
-FREE_FAILURES = 4
-FIRST_WAIT = timedelta(seconds=15)
-MAX_WAIT = timedelta(minutes=15)
-# Checked against when the name is unknown, so a wrong name costs the same time as a wrong password.
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
-
-
-@dataclass(frozen=True)
-class SignIn:
-    """The outcome of a sign-in: the user when it worked, else how long to wait (0: just wrong)."""
-
-    user: dict | None
-    wait: float = 0
+# A temporary password (an admin's reset) signs in only this long, and only to choose a new password.
+TEMPORARY_PASSWORD_LIFETIME = timedelta(hours=24)
+# Without 0/O, 1/l/I, so a temporary password read aloud or off a screen is typed right the first time.
+TEMPORARY_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+PASSWORD_TOO_SHORT = f"a password needs at least {MIN_PASSWORD} characters"
 
 
 def hash_password(password):
@@ -41,9 +33,10 @@ def _check_name(name):
     return name
 
 
-def _check_password(password):
+def check_password_rules(password):
+    """Raise InvalidInput unless `password` is long enough to be a staff password."""
     if len(password or "") < MIN_PASSWORD:
-        raise InvalidInput(f"a password needs at least {MIN_PASSWORD} characters", field="password")
+        raise InvalidInput(PASSWORD_TOO_SHORT, field="password")
     return password
 
 
@@ -52,11 +45,13 @@ def create_user(database, name, role, password, actor=None):
     name = _check_name(name)
     if role not in ROLES:
         raise InvalidInput(f"role must be one of {', '.join(ROLES)}", field="role")
-    _check_password(password)
-    if get_user(database, name) is not None:
-        raise Conflict(f"user {name!r} already exists")
-    store.add_user(database, name, role, hash_password(password), clock.stamp())
-    audit.record(database, actor or "cli", "user.create", name, {"role": role})
+    # Hashed before the write transaction: scrypt takes about 100 ms, and webhooks wait for the write lock.
+    password_hash = hash_password(check_password_rules(password))
+    with transaction(database):
+        if get_user(database, name) is not None:
+            raise Conflict(f"user {name!r} already exists")
+        store.add_user(database, name, role, password_hash, clock.stamp())
+        audit.record(database, actor or "cli", "user.create", name, {"role": role})
     return get_user(database, name)
 
 
@@ -65,13 +60,22 @@ def get_user(database, name):
     return store.find_user(database, name)
 
 
+def get_user_by_id(database, user_id):
+    """Return the user row with id `user_id`, or None."""
+    return store.find_user_by_id(database, user_id)
+
+
 def list_users(database):
-    """Return every staff account, by name."""
-    return store.all_users(database)
+    """Return every staff account, by name, with its failed sign-ins still counted by the throttle."""
+    rows = store.all_users(database)
+    counted = throttle.failures(database, [row["name"] for row in rows], clock.now())
+    for row in rows:
+        row["failed_logins"] = counted.get(row["name"], 0)
+    return rows
 
 
 def update_user(database, name, actor, role=None, disabled=None, password=None, clear_wait=False):
-    """Change a user's role, disabled flag or password, or lift a sign-in slow-down, recording who did it."""
+    """Change a user's role, disabled flag or password (the last two end its sessions), or lift its sign-in wait."""
     user = get_user(database, name)
     if user is None:
         raise NotFound(f"no user {name!r}")
@@ -83,45 +87,71 @@ def update_user(database, name, actor, role=None, disabled=None, password=None, 
     if disabled is not None:
         fields["disabled"] = detail["disabled"] = int(bool(disabled))
     if password is not None:
-        fields["password_hash"] = hash_password(_check_password(password))
-        fields["failed_logins"] = 0
+        fields["password_hash"] = hash_password(check_password_rules(password))
+        fields["password_changed_at"] = clock.stamp()
+        fields["password_temporary_until"] = None
         detail["password"] = "changed"
-    if clear_wait:
-        fields.update(failed_logins=0, last_failed_at=None)
-        detail["sign_in_wait"] = "cleared"
-    if fields:
-        store.change_user(database, user["id"], fields)
-        audit.record(database, actor, "user.update", name, detail)
+    with transaction(database):
+        if fields:
+            store.change_user(database, user["id"], fields)
+        if clear_wait:
+            throttle.lift(database, name)
+            detail["sign_in_wait"] = "cleared"
+        if fields.get("disabled") or password is not None:
+            detail["sessions_ended"] = sessions.end_all(database, user["id"], "disabled" if fields.get("disabled")
+                                                        else "password set")
+        if detail:
+            audit.record(database, actor, "user.update", name, detail)
     return get_user(database, name)
 
 
-def wait_needed(user, now=None):
-    """Return how many seconds this account must wait before another try (0 when it may try now)."""
-    over = user["failed_logins"] - FREE_FAILURES
-    if over < 0 or not user["last_failed_at"]:
-        return 0
-    wait = min(FIRST_WAIT * (2 ** min(over, 16)), MAX_WAIT)
-    left = clock.parse(user["last_failed_at"]) + wait - (now or clock.now())
-    return max(0, left.total_seconds())
+def change_own_password(database, user, new_password):
+    """Set a user's new password (the current one already checked) and end all of its sessions."""
+    # The caller then starts a fresh session for the browser that made the change: only that one stays signed in.
+    password_hash = hash_password(check_password_rules(new_password))
+    with transaction(database):
+        store.change_user(database, user["id"], {
+            "password_hash": password_hash, "password_changed_at": clock.stamp(), "password_temporary_until": None,
+        })
+        ended = sessions.end_all(database, user["id"], "password changed")
+        audit.record(database, user["name"], "user.password_change", user["name"], {"sessions_ended": ended})
+    return get_user(database, user["name"])
 
 
-def authenticate(database, name, password, remote=None):
-    """Check a name and password; the SignIn holds the user, or the wait left after too many failures."""
-    name = (name or "").strip()[:64]
-    user = get_user(database, name) if name else None
-    if user is not None:
-        wait = wait_needed(user)
-        if wait > 0:
-            audit.record(database, None, "auth.sign_in_throttled", name, {"remote": remote, "wait": int(wait)})
-            log.warning("sign-in throttled for %r from %s (%d s left)", name, remote, wait)
-            return SignIn(None, wait)
-    good = check_password_hash(user["password_hash"] if user else _DUMMY_HASH, password or "")
-    if user is None or not good or user["disabled"]:
-        if user is not None:
-            store.count_failed_sign_in(database, user["id"], clock.stamp())
-        audit.record(database, None, "auth.sign_in_failed", name, {"remote": remote})
-        log.warning("failed sign-in for %r from %s", name, remote)
-        return SignIn(None)
-    store.clear_failed_sign_ins(database, user["id"])
-    audit.record(database, name, "auth.sign_in", name, {"remote": remote})
-    return SignIn(get_user(database, name))
+def temporary_password():
+    """Return a new random temporary password: 16 unambiguous characters in groups of four (about 93 bits)."""
+    characters = "".join(secrets.choice(TEMPORARY_ALPHABET) for _ in range(16))
+    return "-".join(characters[start:start + 4] for start in range(0, 16, 4))
+
+
+def reset_password(database, name, actor):
+    """Give a user a temporary password (good only to choose a new one), end its sessions; return the password."""
+    # The password is shown once to the admin and stored only as a hash; it signs in only within
+    # TEMPORARY_PASSWORD_LIFETIME, and the guard sends its user to the password page until a new one is chosen.
+    user = get_user(database, name)
+    if user is None:
+        raise NotFound(f"no user {name!r}")
+    password = temporary_password()
+    password_hash = hash_password(password)
+    now = clock.now()
+    with transaction(database):
+        store.change_user(database, user["id"], {
+            "password_hash": password_hash, "password_changed_at": clock.stamp(now),
+            "password_temporary_until": clock.stamp(now + TEMPORARY_PASSWORD_LIFETIME),
+        })
+        throttle.lift(database, name)
+        ended = sessions.end_all(database, user["id"], "password reset")
+        audit.record(database, actor, "user.password_reset", name, {"sessions_ended": ended})
+    log.info("password of %r reset by %r", name, actor)
+    return password
+
+
+def password_is_temporary(user):
+    """True when a user signed in with an admin's temporary password and must choose a new one."""
+    return bool(user and user.get("password_temporary_until"))
+
+
+def temporary_password_expired(user, now=None):
+    """True when a user's temporary password is past its lifetime and no longer signs in."""
+    until = user.get("password_temporary_until")
+    return bool(until) and clock.parse(until) <= (now or clock.now())

@@ -19,6 +19,8 @@ def connect(path, timeout=5.0):
     conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA synchronous = NORMAL")
+    # Deleted and overwritten content is zeroed, so a purge leaves no callers' numbers or words in free space.
+    conn.execute("PRAGMA secure_delete = ON")
     # SQLite's own checkpoints, with the log file cut back to this size after each one.
     conn.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")
     database = sqlite_utils.Database(conn)

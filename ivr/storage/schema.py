@@ -332,3 +332,118 @@ MIGRATIONS.append(
         """,
     )
 )
+
+# Versions 30-39 belong to staff sign-in, sessions and privacy.
+MIGRATIONS.append(
+    (
+        30,
+        "staff: server-side sessions, revealed numbers kept per session, sign-in throttling, password state",
+        # Only a SHA-256 of each session id is stored: a copy of the database signs no one in.
+        # sign_in_throttle is keyed by what was typed ("account:<name>") and where from ("address:<ip>"), so an
+        # unknown name is slowed down exactly like a real one.
+        """
+        CREATE TABLE staff_sessions (
+            id INTEGER PRIMARY KEY,
+            token_hash TEXT NOT NULL UNIQUE,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            created_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            revoked_at TEXT,
+            revoked_reason TEXT,
+            remote TEXT
+        );
+        CREATE INDEX staff_sessions_user ON staff_sessions (user_id) WHERE revoked_at IS NULL;
+        CREATE INDEX staff_sessions_expires ON staff_sessions (expires_at);
+        CREATE TABLE revealed_numbers (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES staff_sessions(id) ON DELETE CASCADE,
+            number TEXT NOT NULL,
+            record TEXT NOT NULL,
+            revealed_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        );
+        CREATE INDEX revealed_numbers_session ON revealed_numbers (session_id, expires_at);
+        CREATE INDEX revealed_numbers_expires ON revealed_numbers (expires_at);
+        CREATE TABLE sign_in_throttle (
+            key TEXT PRIMARY KEY,
+            failures INTEGER NOT NULL,
+            last_failed_at TEXT NOT NULL
+        );
+        CREATE INDEX sign_in_throttle_last ON sign_in_throttle (last_failed_at);
+        ALTER TABLE users ADD COLUMN last_sign_in_at TEXT;
+        ALTER TABLE users ADD COLUMN password_changed_at TEXT;
+        ALTER TABLE users ADD COLUMN password_temporary_until TEXT
+        """,
+    )
+)
+
+# Versions 40-49 belong to Twilio beyond webhooks: SMS notes, staff alerts, recordings.
+MIGRATIONS.append(
+    (
+        40,
+        "SMS notes to merchants after a call, and staff alerts, each queued and then sent",
+        # One note of each kind per call: a step worked out again never queues a second one.
+        """
+        CREATE TABLE sms_notes (
+            id INTEGER PRIMARY KEY,
+            call_sid TEXT NOT NULL,
+            note TEXT NOT NULL,
+            to_number TEXT NOT NULL,
+            language TEXT,
+            body TEXT NOT NULL,
+            status TEXT NOT NULL,
+            message_sid TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            error TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (call_sid, note)
+        );
+        CREATE INDEX sms_notes_to ON sms_notes (to_number, created_at);
+        CREATE INDEX sms_notes_status ON sms_notes (status, id);
+        CREATE INDEX sms_notes_message ON sms_notes (message_sid) WHERE message_sid IS NOT NULL;
+        CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            detail TEXT,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            error TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT
+        );
+        CREATE INDEX alerts_status ON alerts (status, id);
+        CREATE INDEX alerts_subject ON alerts (kind, subject, status, sent_at)
+        """,
+    )
+)
+MIGRATIONS.append(
+    (
+        41,
+        "recordings copied into the database, then deleted at Twilio",
+        # status: pending (at Twilio only), copied (verified copy here, still at Twilio), deleted (only here), failed
+        # (copy not yet possible; retried), purged (the copy and Twilio's are gone; only the row's dates are kept).
+        """
+        CREATE TABLE recordings (
+            sid TEXT PRIMARY KEY,
+            call_sid TEXT NOT NULL,
+            url TEXT,
+            duration INTEGER,
+            status TEXT NOT NULL,
+            content BLOB,
+            content_type TEXT,
+            size INTEGER,
+            copied_duration REAL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            error TEXT,
+            created_at TEXT NOT NULL,
+            copied_at TEXT,
+            deleted_at TEXT
+        );
+        CREATE INDEX recordings_call ON recordings (call_sid);
+        CREATE INDEX recordings_status ON recordings (status, created_at)
+        """,
+    )
+)

@@ -1,9 +1,10 @@
-"""Staff storage: accounts, their sign-in counters and the audit log's rows."""
+"""Staff storage: accounts, the sign-in throttle's counters and the audit log's rows."""
 
 
 def add_user(database, name, role, password_hash, created_at):
     """Insert a staff account."""
-    database["users"].insert({"name": name, "role": role, "password_hash": password_hash, "created_at": created_at})
+    database["users"].insert({"name": name, "role": role, "password_hash": password_hash, "created_at": created_at,
+                              "password_changed_at": created_at})
 
 
 def find_user(database, name):
@@ -12,9 +13,18 @@ def find_user(database, name):
     return rows[0] if rows else None
 
 
+def find_user_by_id(database, user_id):
+    """Return the user row with id `user_id`, or None."""
+    rows = list(database.query("SELECT * FROM users WHERE id = ?", [user_id]))
+    return rows[0] if rows else None
+
+
 def all_users(database):
     """Return every staff account's public columns, by name."""
-    return list(database.query("SELECT id, name, role, created_at, failed_logins, disabled FROM users ORDER BY name"))
+    return list(database.query(
+        "SELECT id, name, role, created_at, disabled, last_sign_in_at, password_changed_at, password_temporary_until"
+        " FROM users ORDER BY name"
+    ))
 
 
 def change_user(database, user_id, fields):
@@ -22,16 +32,51 @@ def change_user(database, user_id, fields):
     database["users"].update(user_id, fields)
 
 
-def count_failed_sign_in(database, user_id, at):
-    """Add one to a user's run of failed sign-ins, noting when this one happened."""
-    database.execute(
-        "UPDATE users SET failed_logins = failed_logins + 1, last_failed_at = ? WHERE id = ?", [at, user_id]
+def note_sign_in(database, user_id, at):
+    """Remember when a user last signed in."""
+    database.execute("UPDATE users SET last_sign_in_at = ? WHERE id = ?", [at, user_id])
+
+
+# -- the sign-in throttle: failures in a row per key ("account:<name>", "address:<ip>") ------------------------
+
+
+def throttle_rows(database, keys):
+    """Return {key: {failures, last_failed_at}} for those of `keys` with failures on record."""
+    keys = list(keys)
+    if not keys:
+        return {}
+    marks = ", ".join("?" * len(keys))
+    return {row["key"]: row for row in database.query(
+        f"SELECT key, failures, last_failed_at FROM sign_in_throttle WHERE key IN ({marks})", keys
+    )}
+
+
+def count_attempt(database, keys, at, forgotten_before):
+    """Count one more attempt against each key; a key quiet since `forgotten_before` starts again at one."""
+    database.conn.executemany(
+        "INSERT INTO sign_in_throttle (key, failures, last_failed_at) VALUES (?, 1, ?)"
+        " ON CONFLICT (key) DO UPDATE SET last_failed_at = excluded.last_failed_at,"
+        " failures = CASE WHEN sign_in_throttle.last_failed_at < ? THEN 1 ELSE sign_in_throttle.failures + 1 END",
+        [(key, at, forgotten_before) for key in keys],
     )
 
 
-def clear_failed_sign_ins(database, user_id):
-    """Reset a user's run of failed sign-ins after a good one."""
-    database.execute("UPDATE users SET failed_logins = 0, last_failed_at = NULL WHERE id = ?", [user_id])
+def uncount_attempt(database, key):
+    """Take back one counted attempt of `key` (it turned out to be a good one)."""
+    database.execute("UPDATE sign_in_throttle SET failures = max(failures - 1, 0) WHERE key = ?", [key])
+
+
+def clear_throttle(database, key):
+    """Forget every failure counted against `key`."""
+    database.execute("DELETE FROM sign_in_throttle WHERE key = ?", [key])
+
+
+def forget_throttle(database, before):
+    """Delete the counters of keys with no attempt since `before`: they would start again anyway."""
+    database.execute("DELETE FROM sign_in_throttle WHERE last_failed_at < ?", [before])
+
+
+# -- the audit log --------------------------------------------------------------------------------------------
 
 
 def add_audit_row(database, at, user, action, target, detail):

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from ivr import clock
 from ivr.errors import InvalidInput
 from ivr.flow.registry import hotline
+from ivr.notify import alerts, sms, smstext
 from ivr.phone import parse_reported, to_e164
 from ivr.verification import merchants, outreach, reports
 from ivr.vocabulary import IDENTIFIED_BY_NUMBER, IDENTIFIED_BY_PHONE
@@ -20,6 +21,12 @@ def init_app(app):
     from ivr.cli import verification as verify_cli
     from ivr.devtools import demo
 
+    try:
+        # Every note needs a text in each of the flow's languages only once SMS is switched on.
+        app.extensions["ivr"]["sms_notes"] = smstext.load_notes(
+            config["SMS_NOTES"], app.extensions["ivr"]["flow"].languages, every_language=bool(config["SMS_FROM"]))
+    except smstext.NoteError as error:
+        raise RuntimeError(f"the hotline cannot start: {error}") from None
     verify_cli.init_app(app)
     app.extensions["ivr"]["demo_loader"] = demo.load_verification
     app.extensions["ivr"]["action_settings"] = rules_for
@@ -59,6 +66,7 @@ class Rules:
     virtual_prefixes: tuple
     catalogue: object
     zone: object
+    sms: object
 
 
 def rules_for(app):
@@ -70,7 +78,14 @@ def rules_for(app):
         code_secret=config["CODE_SECRET"], official_numbers=extensions["official_numbers"],
         virtual_prefixes=extensions["virtual_prefixes"], catalogue=extensions["outreach_actions"],
         zone=extensions["hours"].zone,
+        sms=sms.SmsSettings(config["SMS_FROM"], config["SMS_PER_DAY"], extensions["sms_notes"],
+                            _status_url(config.get("PUBLIC_URL"))),
     )
+
+
+def _status_url(public_url):
+    # Twilio reports each note's delivery here; without a public URL it cannot reach the app, so none is given.
+    return public_url.rstrip("/") + "/sms/status" if public_url else None
 
 
 def _spaced(digits):
@@ -159,6 +174,7 @@ def check_code(context):
     if found is None:
         if merchants.is_locked(context.database, merchant_id, caller, registered, limit, hours):
             context.log("lock", detail={"merchant_id": merchant_id, "registered": registered})
+            alerts.queue(context.database, "merchant_locked", merchant_id, {"merchant_id": merchant_id})
         # A code of another merchant lands here too: its existence is never revealed.
         return _verdict(context, "no_record", code_given=True)
     _describe(context, found)
@@ -166,7 +182,19 @@ def check_code(context):
         return _verdict(context, "expired", outreach_id=found["id"], state=found["state"])
     context.vars["staff_name"] = found["staff_name"]
     context.vars["instructions"] = _instructions(context, found.get("action"))
+    if registered:
+        # Sent to the phone on file, never to a number the caller typed: a faked caller ID gains nothing by it.
+        _note(context, "genuine", date=context.vars["outreach_date"], reason=context.vars["reason"],
+              instructions=context.vars["instructions"])
     return _verdict(context, "genuine", outreach_id=found["id"])
+
+
+def _note(context, note, **values):
+    """Queue an SMS note to the caller's registered phone, in the call's language (off without IVR_SMS_FROM)."""
+    language = context.call.get("language") or context.flow.languages[0]
+    spoken = {name: value.get(language) if isinstance(value, dict) else value for name, value in values.items()}
+    sms.queue(context.database, _rules(context).sms, note, context.call["sid"], context.caller.number, language,
+              dict(spoken, hotline=context.call.get("to_number")))
 
 
 def _instructions(context, key):
@@ -273,6 +301,8 @@ def file_report(context):
         reporter_registered=_registered(context, merchant_id), protected=_rules(context).official_numbers,
     )
     context.vars["report_number"] = _spaced(report["report_number"])
+    if _registered(context, merchant_id):
+        _note(context, "report", report_number=report["report_number"])
     context.log("report", detail={"report_id": report["id"], "report_number": report["report_number"],
                                   "number": report["number"], "category": report["category"],
                                   "recorded": bool(report["recording_url"]), "counted": bool(report["counted"])})

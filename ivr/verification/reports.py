@@ -7,6 +7,7 @@ from ivr import clock
 from ivr.errors import Conflict, InvalidInput
 from ivr.phone import to_e164
 from ivr.staff import audit
+from ivr.notify import alerts
 from ivr.storage import reports as store
 from ivr.storage.db import transaction
 from ivr.textrules import check_characters
@@ -87,6 +88,8 @@ def _note_report(database, number, stamp, threshold, window_days, protected):
             and not is_ours(database, number, protected)):
         _change_status(database, number, "suspected", "system",
                        f"reported by {threshold}+ merchants calling from registered phones in {window_days} days")
+        alerts.queue(database, "number_suspected", number,
+                     {"number": number, "merchants": distinct_reporters(database, number, window_days)})
 
 
 def distinct_reporters(database, number, window_days=30):

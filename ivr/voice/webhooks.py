@@ -1,16 +1,20 @@
 """Twilio Voice webhooks: idempotent delivery, and TwiML for every outcome (signatures: ivr/signature.py)."""
 import logging
 import re
+from dataclasses import dataclass
 
-from flask import Blueprint, current_app, request, url_for
+from flask import Blueprint, current_app, g, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
 from ivr import clock
 from ivr.database import get_db
 from ivr.flow import engine
+from ivr.notify import aftercall, alerts
 from ivr.phone import parse_caller
 from ivr.storage import db
+from ivr.telephony import recordings, rest
+from ivr.vocabulary import FINAL_STATUSES
 from ivr.voice.signature import signed_by_twilio
 
 bp = Blueprint("voice", __name__, url_prefix="/voice")
@@ -22,6 +26,24 @@ CALL_COLUMNS = frozenset({"language", "verdict", "verdict_at", "merchant_id", "i
 MAX_SECONDS = 7 * 24 * 3600
 # A step is worked out again when another delivery stored the call first; more than this is a fault.
 MAX_TRIES = 3
+# How a webhook was answered: its TwiML; an apology; nothing, to a request the call is not waiting for (a replay);
+# the stored answer, to Twilio re-delivering; or 403/413 for a request not signed by Twilio (or too large).
+ANSWERED, APOLOGY, REPLAY, RETRY, REJECTED = "answered", "apology", "replay", "retry", "rejected"
+OUTCOMES = (ANSWERED, APOLOGY, REPLAY, RETRY, REJECTED)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a webhook was answered (one of OUTCOMES), with the verdict it stored or the error it apologised for."""
+
+    kind: str
+    verdict: str | None = None
+    error: BaseException | None = None
+
+
+def _note(kind, verdict=None, error=None):
+    """Note how this webhook was answered on flask.g (`webhook_outcome`), where ivr/ops counts it."""
+    g.webhook_outcome = Outcome(kind, verdict, error)
 
 
 def _hang_up():
@@ -56,7 +78,8 @@ def apology(language=None):
     return response
 
 
-def _call_sid(form):
+def call_sid(form):
+    """Return the webhook form's CallSid if it looks like one, else None."""
     sid = form.get("CallSid", "")
     return sid if CALL_SID.match(sid) else None
 
@@ -78,9 +101,11 @@ def _settings(app):
 class Answer:
     """A webhook's TwiML, and how to store what it changed: store(database) inside the write transaction."""
 
-    def __init__(self, body, store):
+    def __init__(self, body, store, outcome=ANSWERED, verdict=None):
         self.body = body
         self.store = store
+        self.outcome = outcome
+        self.verdict = verdict
 
 
 def _stored_answer(call, token, status):
@@ -106,16 +131,17 @@ def _deliver(prepare, status=False):
     (same I-Twilio-Idempotency-Token) gets the answer stored on the call's row. Any failure is answered with
     an apology that offers a person.
     """
-    sid = _call_sid(request.form)
+    sid = call_sid(request.form)
     if sid is None:
         log.warning("voice: request without a usable CallSid on %s", request.path)
+        _note(APOLOGY)
         return twiml(apology())
     token = _delivery_token()
 
     def answer_on(database):
         call, version = db.read_call(database, sid)
         stored = _stored_answer(call, token, status)
-        return Answer(stored, _nothing) if stored is not None else prepare(database, sid, call, version)
+        return Answer(stored, _nothing, RETRY) if stored is not None else prepare(database, sid, call, version)
 
     try:
         database = get_db()
@@ -129,6 +155,7 @@ def _deliver(prepare, status=False):
                 with db.transaction(database):
                     answer = answer or answer_on(database)
                     answer.store(database)
+                _note(answer.outcome, answer.verdict)
                 return twiml(answer.body)
             except db.StaleCall:
                 answer = None  # worked out again, now inside the transaction
@@ -136,6 +163,7 @@ def _deliver(prepare, status=False):
     except Exception as error:  # noqa: BLE001 - a caller must never hear "an application error"
         log.exception("voice: error on call %s at %s", sid, request.full_path)
         language = _record_error(sid, error)
+        _note(APOLOGY, error=error)
     return twiml(apology(language))
 
 
@@ -176,8 +204,9 @@ def _answer(context, version):
         if version is None:
             db.insert_call(database, call)
         db.save_step(database, planned)
+        recordings.note_recordings(database, call["sid"], context.events)
 
-    return Answer(body, store)
+    return Answer(body, store, verdict=changes.get("verdict"))
 
 
 def _unchanged(call):
@@ -186,7 +215,7 @@ def _unchanged(call):
     # tell nothing: the call's last answer may hold a verdict, so the replayer hears only a hang-up. Twilio
     # itself never sends such a request, so the real call is not affected.
     log.warning("voice: ignored a request call %s is not waiting for (a replay?)", call["sid"])
-    return Answer(HANG_UP, _nothing)
+    return Answer(HANG_UP, _nothing, REPLAY)
 
 
 def _parties(form):
@@ -257,7 +286,7 @@ def status():
             duration = None  # SQLite cannot store a garbled 30-digit duration; keep the status
         if call is not None and call["ended_at"]:
             # The end of a call is recorded once; a new delivery of an old callback must not rewrite it.
-            return Answer(EMPTY, _nothing)
+            return Answer(EMPTY, _nothing, REPLAY)
         # A call first heard of in its status callback is stored with its numbers.
         caller, to_number = _parties(form) if call is None else (None, None)
 
@@ -269,19 +298,31 @@ def status():
 
         return Answer(EMPTY, store)
 
-    return _deliver(prepare, status=True)
+    answer = _deliver(prepare, status=True)
+    outcome = g.get("webhook_outcome")
+    if outcome is not None and outcome.kind == ANSWERED and (form.get("CallStatus") or "").strip() in FINAL_STATUSES:
+        # The call has ended and nobody waits on this answer: what waited for the end goes now (cron retries).
+        _after_call(call_sid(form))
+    return answer
+
+
+def _after_call(sid):
+    app = current_app
+    aftercall.follow_up(get_db(), sid, rest.RestSettings.from_config(app.config),
+                        app.extensions["ivr"]["action_settings"](app).sms, alerts.settings_from(app.config))
 
 
 @bp.post("/fallback")
 @signed_by_twilio
 def fallback():
     """Twilio's fallback URL: apologise and offer a person without needing the database."""
-    sid = _call_sid(request.form)
+    sid = call_sid(request.form)
     log.error(
         "voice: fallback for call %s: ErrorCode=%s ErrorUrl=%s",
         sid, request.form.get("ErrorCode"), request.form.get("ErrorUrl"),
     )
     language = _record_error(sid, RuntimeError(f"fallback: Twilio error {request.form.get('ErrorCode')}")) if sid else None
+    _note(APOLOGY)
     return twiml(apology(language))
 
 
@@ -289,7 +330,10 @@ def fallback():
 def voice_http_error(error):
     """Answer 403 and 413 plainly (not from Twilio), and any other HTTP error with an apology in TwiML."""
     if error.code == 413:
+        _note(REJECTED)
         return "Request Entity Too Large: voice webhooks are small forms.\n", 413, {"Content-Type": "text/plain"}
     if error.code == 403:
+        _note(REJECTED)
         return "Forbidden: this URL only answers signed requests from Twilio.\n", 403, {"Content-Type": "text/plain"}
+    _note(APOLOGY)
     return twiml(apology())

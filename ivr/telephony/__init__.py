@@ -1,0 +1,1 @@
+"""Twilio beyond webhooks: its REST API, reached through the official client."""
