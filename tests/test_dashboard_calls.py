@@ -129,16 +129,22 @@ def test_a_reports_cursor_that_is_not_ours_is_a_400_not_a_500(client, login, cur
     assert client.get(f"/dashboard/reports?before={cursor}").status_code == 400
 
 
-def test_the_count_is_capped_so_big_tables_stay_fast(client, login, database, monkeypatch):
+def test_past_the_cap_a_count_one_index_answers_stays_exact_and_others_are_labelled_estimates(
+        client, login, database, monkeypatch):
     from ivr.dashboard import callsearch
 
     login("agent")
-    for index in range(7):
-        add_call(database, f"CAc{index}", clock.stamp())
+    for index in range(12):
+        add_call(database, f"CAc{index:02d}", clock.stamp(NOW - timedelta(minutes=index)),
+                 language="en" if index % 2 else "zh", verdict="genuine")
     monkeypatch.setattr(callsearch, "COUNT_CAP", 5)
-    assert "5+" in client.get("/dashboard/calls").get_data(as_text=True)
+    assert re.search(r'id="count">12 通', client.get("/dashboard/calls").get_data(as_text=True))
+    assert re.search(r'id="count">6 通', client.get("/dashboard/calls?language=en").get_data(as_text=True))
+    # Two columns: no single index counts them, so past the cap the page says it is an estimate.
+    page = client.get("/dashboard/calls?language=en&verdict=genuine").get_data(as_text=True)
+    assert re.search(r'class="estimate"[^>]*>约 6 通<', page)
     monkeypatch.setattr(callsearch, "COUNT_CAP", 50)
-    assert re.search(r">7 通", client.get("/dashboard/calls").get_data(as_text=True))
+    assert re.search(r'id="count">6 通', client.get("/dashboard/calls?language=en&verdict=genuine").get_data(as_text=True))
 
 
 def test_the_calls_list_links_to_merchant_and_call(client, login, seeded):
@@ -159,10 +165,10 @@ def _csv(response):
 @pytest.mark.parametrize("query, expected", [(query, sids) for query, sids in FILTERS if "q=" not in query][:8])
 def test_the_calls_export_has_the_filtered_calls_with_masked_numbers(client, login, seeded, app, query, expected):
     login("agent")
-    exported = _csv(client.get("/dashboard/calls.csv" + query))
-    assert [row["sid"] for row in exported] == expected
+    exported = _csv(client.get("/dashboard/calls.csv" + query))  # in the staff member's language: Chinese
+    assert [row["通话编号"] for row in exported] == expected
     for row in exported:
-        assert "****" in row["caller"] or row["caller"] == "withheld"
+        assert "****" in row["来电号码"] or row["来电号码"] == "号码隐藏"
     assert rows(app, "SELECT user, action FROM audit WHERE action = 'export.calls'") == [{"user": "abe", "action": "export.calls"}]
 
 
@@ -174,10 +180,10 @@ def test_the_reports_export_is_filtered_and_defuses_spreadsheet_formulas(client,
     reports.file_report(database, "other", number=None, number_raw="=cmd|' /C calc'!A0")
     everything = _csv(client.get("/dashboard/reports.csv"))
     assert len(everything) == 3
-    assert everything[0]["number"].startswith("'=")  # newest first: the formula-looking raw number
+    assert everything[0]["被举报号码"].startswith("'=")  # newest first: the formula-looking raw number
     fees = _csv(client.get("/dashboard/reports.csv?category=fee"))
-    assert [(row["category"], row["number"], row["reporter"]) for row in fees] == [
-        ("fee", "+8613912345678", "+86 138****8000")
+    assert [(row["类别"], row["被举报号码"], row["举报人"]) for row in fees] == [
+        ("费用、押金或刷卡激活", "+8613912345678", "+86 138****8000")
     ]
     assert len(_csv(client.get("/dashboard/reports.csv?number=%2B8613912345678"))) == 2
     assert client.get("/dashboard/reports.csv?number=abc").status_code == 400
@@ -248,10 +254,12 @@ def test_the_calls_export_has_identified_by(client, login, database):
     login("agent")
     _identified_calls(database)
     add_call(database, "CAid4", clock.stamp(NOW - timedelta(days=1)))  # before identification was recorded: 'none'
+    _language(client, "en")
     exported = _csv(client.get("/dashboard/calls.csv"))
-    assert {row["sid"]: row["identified_by"] for row in exported} == {
-        "CAid1": "registered_phone", "CAid2": "merchant_number", "CAid3": "none", "CAid4": "none"}
-    assert list(exported[0])[-1] == "identified_by"  # a new last column: existing readers keep their columns
+    assert {row["Call SID"]: row["Identified"] for row in exported} == {
+        "CAid1": "registered phone", "CAid2": "merchant number typed in", "CAid3": "not identified",
+        "CAid4": "not identified"}
+    assert list(exported[0])[-1] == "Identified"  # a new last column: existing readers keep their columns
 
 
 @pytest.mark.parametrize("lang, identified, locked, registered", [
@@ -298,8 +306,10 @@ def test_the_reports_list_marks_which_reports_count(client, login, database, lan
         row = row[:row.index("</tr>")]
         assert mark in row and not_mark not in row
     exported = _csv(client.get("/dashboard/reports.csv"))
-    assert [(row["report_number"], row["counted"]) for row in exported] == [
-        (other["report_number"], "0"), (counted["report_number"], "1")]
+    number, counts, yes, no = (("举报编号", "计入观察名单", "是", "否") if lang == "zh"
+                               else ("Report", "Counted towards the watchlist", "Yes", "No"))
+    assert [(row[number], row[counts]) for row in exported] == [
+        (other["report_number"], no), (counted["report_number"], yes)]
 
 
 def test_the_call_page_marks_its_report_as_counted_or_not(client, login, database):

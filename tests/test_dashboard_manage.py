@@ -194,11 +194,12 @@ def test_creating_outreach_shows_its_code_once(client, login, merchant, app):
     assert entry["user"] == "abe" and code not in entry["detail"]
 
 
-@pytest.mark.parametrize("overrides, message", [({"merchant_id": "999999999999999"}, "no merchant"),
-                                                ({"reason": "lottery"}, "reason"),
-                                                ({"action": ""}, "action"),
-                                                ({"action": "install_anydesk"}, "action"),
-                                                ({"staff_name": "李娜 4009001234"}, "staff_name")])
+# The domain's English errors reach staff as sentences in their language (Chinese here).
+@pytest.mark.parametrize("overrides, message", [({"merchant_id": "999999999999999"}, "没有商户 “999999999999999”。"),
+                                                ({"reason": "lottery"}, "原因必须是以下之一：系统更新、资料核实、业务变更。"),
+                                                ({"action": ""}, "请从列表中选择请商户做的事项。"),
+                                                ({"action": "install_anydesk"}, "请从列表中选择请商户做的事项。"),
+                                                ({"staff_name": "李娜 4009001234"}, "员工姓名只能是姓名")])
 def test_bad_outreach_is_refused_with_the_reason_and_the_form_kept(client, login, merchant, app, overrides, message):
     token = login("agent")
     response = _create(client, token, **overrides)
@@ -212,9 +213,11 @@ def test_outreach_can_be_cancelled_or_completed_once(client, login, merchant, ap
     token = login("agent")
     _create(client, token)
     [row] = rows(app, "SELECT id FROM outreach")
-    assert client.post(f"/dashboard/outreach/{row['id']}/{change}", data={"csrf_token": token}).status_code == 302
+    # Cancelling is confirmed on its own page (tests/test_cases.py), which posts confirm=yes.
+    form = {"csrf_token": token, "confirm": "yes"}
+    assert client.post(f"/dashboard/outreach/{row['id']}/{change}", data=form).status_code == 302
     assert rows(app, "SELECT status, status_changed_by FROM outreach") == [{"status": status, "status_changed_by": "abe"}]
-    assert client.post(f"/dashboard/outreach/{row['id']}/{change}", data={"csrf_token": token}).status_code == 409
+    assert client.post(f"/dashboard/outreach/{row['id']}/{change}", data=form).status_code == 409
     listed = client.get(f"/dashboard/outreach?state={status}").get_data(as_text=True)
     assert f"<td>{row['id']}</td>" in listed
     assert f"<td>{row['id']}</td>" not in client.get("/dashboard/outreach?state=open").get_data(as_text=True)
@@ -235,7 +238,9 @@ def test_a_callback_is_marked_done_once_and_audited(client, login, database, app
     assert client.post("/dashboard/callbacks/1/done", data={"csrf_token": token}).status_code == 409
     assert client.post("/dashboard/callbacks/7/done", data={"csrf_token": token}).status_code == 404
     assert "CAcb" in client.get("/dashboard/callbacks?status=done").get_data(as_text=True)
-    assert rows(app, "SELECT user, target FROM audit WHERE action = 'callback.done'") == [{"user": "abe", "target": "1"}]
+    # "Done" is now an attempt that reached the caller (see tests/test_cases.py for the other outcomes).
+    assert rows(app, "SELECT user, target, detail FROM audit WHERE action = 'callback.attempt'") == [
+        {"user": "abe", "target": "1", "detail": '{"attempt_id": 1, "outcome": "reached"}'}]
 
 
 # -- overview -------------------------------------------------------------------------------
@@ -266,7 +271,7 @@ def test_the_overview_counts_today_and_the_last_30_days(client, login, database)
     assert tiles["Share of calls that reached a verdict"] == "80.0%"
     assert tiles["Median time from answer to verdict"] == "40 s"
     assert page.count("<svg") == 2 and "known scam: 1" in page
-    top = page[page.index("Most reported numbers this week"):]
+    top = page[page.index("Most reported numbers in this period"):]
     assert re.search(r"\+8613912345678</a></td>\s*<td>2</td><td>2</td>", top)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import AGENT, TOKEN, CallHelper, rows
+from conftest import AGENT, TOKEN, CallHelper, as_nobody, rows
 from ivr import create_app
 from ivr.voice.simulator import Call, HttpTransport, Turn
 
@@ -221,30 +221,9 @@ def test_unwritable_database_apologises_then_recovers():
         if os.geteuid() != 0:
             results = _unwritable_scenario(app, path)
         else:
-            nobody = 65534
-            os.chown(folder, nobody, nobody)
-            for name in os.listdir(folder):
-                os.chown(folder / name, nobody, nobody)
-            reader, writer = os.pipe()
-            pid = os.fork()
-            if pid == 0:  # pragma: no cover - the child reports through the pipe
-                status = 1
-                try:
-                    os.close(reader)
-                    os.setgroups([])
-                    os.setgid(nobody)
-                    os.setuid(nobody)
-                    outcome = _unwritable_scenario(app, path)
-                    os.write(writer, json.dumps(outcome).encode())
-                    status = 0
-                except BaseException as error:  # noqa: BLE001 - reported to the parent
-                    os.write(writer, json.dumps([[f"child failed: {error!r}", False]]).encode())
-                finally:
-                    os._exit(status)
-            os.close(writer)
-            with os.fdopen(reader) as pipe:
-                results = json.loads(pipe.read() or "[]")
-            os.waitpid(pid, 0)
+            results = as_nobody(folder, lambda: _unwritable_scenario(app, path))
+            if isinstance(results, dict):
+                results = [[f"child failed: {results}", False]]
         assert results and all(passed for _, passed in results), results
     finally:
         shutil.rmtree(folder, ignore_errors=True)

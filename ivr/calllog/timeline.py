@@ -49,7 +49,8 @@ def _recordings(database, sids):
 
 
 def call_timeline(database, sid):
-    """Return the call with its events (offset in seconds, detail as fields), reports and call-backs, or None."""
+    """Return the call with its events (offset in seconds, detail as fields, whether the hotline ended it), reports and
+    call-backs, or None."""
     found = read_call(database, sid)
     if found is None:
         return None
@@ -57,8 +58,13 @@ def call_timeline(database, sid):
     started = clock.parse(call["started_at"])
     verdict_event = None
     recordings = []
+    hung_up = False
     for event in events:
         event["detail_data"] = _detail_data(event["detail"])
+        # A call that ends after the flow hung up was ended by the hotline; otherwise the caller hung up.
+        hung_up = hung_up or event["kind"] == "hangup"
+        if event["kind"] == "status":
+            event["ended_by_hotline"] = hung_up
         try:
             event["offset"] = (clock.parse(event["at"]) - started).total_seconds()
         except ValueError:

@@ -1,6 +1,8 @@
 """The staff dashboard: its views, queries, charts, texts and templates."""
 from datetime import timedelta
 
+from werkzeug.exceptions import HTTPException
+
 
 def init_app(app):
     """Register the dashboard's blueprints, template helpers, cookie settings, security headers and CLI commands."""
@@ -23,6 +25,10 @@ def init_app(app):
     app.jinja_env.filters["local"] = localtime.show
     app.jinja_env.filters["pretty"] = helpers.pretty
     app.context_processor(helpers.template_globals)
+    # Errors no dashboard blueprint catches (unknown addresses, wrong methods, server errors) get the dashboard's
+    # page on its paths; the API hands its routing errors for other paths here too (ivr/api.py).
+    app.register_error_handler(HTTPException, helpers.error_page)
+    app.extensions["page_errors"] = helpers.error_page
     # On the whole app, so API answers and error pages carry the headers too. Hooks run last-registered first:
     # a revealed number shown is audited before the cookie and headers are added.
     app.after_request(helpers.security_headers)

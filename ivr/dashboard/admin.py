@@ -1,4 +1,6 @@
 """Dashboard pages for the audit log (all staff) and staff accounts (admins only)."""
+import json
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from ivr.dashboard.helpers import masked_numbers
@@ -7,6 +9,7 @@ from ivr.errors import Conflict, InvalidInput, NotFound
 from ivr.phone import mask
 from ivr.staff import audit, users
 from ivr.staff.auth import actor, admin_required, guard
+from ivr.storage import auditlist
 
 bp = Blueprint("dash_admin", __name__, url_prefix="/dashboard")
 guard(bp)
@@ -14,14 +17,25 @@ guard(bp)
 
 @bp.get("/audit")
 def audit_log():
-    """Every staff action, newest first, filtered by who, what or which record."""
+    """Every staff action, newest first, filtered by who, what or which record, a page at a time both ways."""
     args = request.args
-    before = args.get("before", "")
-    if before and not before.isdigit():
+    before, after = args.get("before", ""), args.get("after", "")
+    if any(cursor and not (cursor.isdigit() and len(cursor) <= 18) for cursor in (before, after)):
         abort(400)
     database = get_db()
-    rows = audit.entries(database, user=args.get("user", "").strip(), action=args.get("action", "").strip(),
-                         target=args.get("target", "").strip(), before=before or None, limit=audit.PAGE + 1)
+    filters = {key: args.get(key, "").strip() for key in ("user", "action", "target")}
+    if after:
+        # Towards the newest: the rows just above `after`, shown newest first like every page.
+        rows = [_decoded(row) for row in auditlist.audit_rows_after(
+            database, filters["user"], filters["action"], filters["target"], int(after), audit.PAGE + 1)]
+        newer = len(rows) > audit.PAGE
+        rows = rows[:audit.PAGE][::-1]
+        older = bool(rows)
+    else:
+        rows = audit.entries(database, user=filters["user"], action=filters["action"], target=filters["target"],
+                             before=before or None, limit=audit.PAGE + 1)
+        older, newer = len(rows) > audit.PAGE, bool(before)
+        rows = rows[:audit.PAGE]
     for row in rows:
         detail = row["detail_data"]
         if row["action"] == "lock.lift" and isinstance(detail, dict) and detail.get("scope") == "number":
@@ -30,9 +44,18 @@ def audit_log():
             row["target"] = masked_numbers(row["target"])
         row["detail_data"] = masked_numbers(detail)
     return render_template(
-        "dashboard/audit.html", rows=rows[:audit.PAGE], more=len(rows) > audit.PAGE, actions=audit.actions(database),
+        "dashboard/audit.html", rows=rows, more=older, newer=newer and bool(rows), actions=audit.actions(database),
         filters={key: args.get(key, "") for key in ("user", "action", "target")},
     )
+
+
+def _decoded(row):
+    """An audit row with its JSON detail decoded into `detail_data`, as audit.entries gives it."""
+    try:
+        row["detail_data"] = json.loads(row["detail"]) if row["detail"] else {}
+    except ValueError:
+        row["detail_data"] = {"text": row["detail"]}
+    return row
 
 
 @bp.get("/users")

@@ -11,20 +11,21 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     stream_with_context,
     url_for,
 )
 
 from ivr.calllog import timeline as calldetail
-from ivr.dashboard import callsearch, recordings, reportlist
-from ivr.dashboard.helpers import safe_next
+from ivr.dashboard import callsearch, localtime, recordings, reportlist, uitext
+from ivr.dashboard.helpers import identified_by_words, masked_number, safe_next
 from ivr.database import get_db
 from ivr.errors import InvalidInput
-from ivr.phone import mask
-from ivr.staff import audit, reveals
+from ivr.staff import audit, reveals, users
 from ivr.staff.auth import actor, current_session, guard
 from ivr.storage import db
 from ivr.storage import reveal as reveal_store
+from ivr.vocabulary import CASE_STATUSES
 
 bp = Blueprint("dash_calls", __name__, url_prefix="/dashboard")
 guard(bp)
@@ -45,10 +46,10 @@ def _call_filter(args):
 
 @bp.get("/calls")
 def calls():
-    """Calls newest first, filtered, a keyset page at a time."""
+    """Calls newest (or oldest) first, filtered, a keyset page at a time, with their count or its estimate."""
     filters = _call_filter(request.args)
     database = get_db()
-    rows, has_older, has_newer, total = [], False, False, 0
+    rows, has_older, has_newer, total = [], False, False, callsearch.Count(0)
     if not filters.errors:
         try:
             rows, has_older, has_newer = callsearch.list_calls(
@@ -58,10 +59,10 @@ def calls():
             abort(400, description=str(error))
         total = callsearch.count_calls(database, filters)
     said = callsearch.said_by_call(database, [row["sid"] for row in rows])
+    older, newer = callsearch.page_cursors(rows, has_older, has_newer)
     return render_template(
-        "dashboard/calls.html", rows=rows, filters=filters, said=said, total=total, cap=callsearch.COUNT_CAP,
-        older=callsearch.cursor_of(rows[-1]) if rows and has_older else None,
-        newer=callsearch.cursor_of(rows[0]) if rows and has_newer else None,
+        "dashboard/calls.html", rows=rows, filters=filters, said=said, total=total, rounded=callsearch.rounded,
+        older=older, newer=newer, sorts=callsearch.SORTS, merchant_matches=callsearch.MERCHANT_MATCHES,
         verdicts=callsearch.VERDICTS, statuses=callsearch.STATUSES, call_languages=_call_languages(),
         search_cap=callsearch.SEARCH_CAP,
     ), (400 if filters.errors else 200)
@@ -111,15 +112,31 @@ def _audited_export_filters(read_filters, action):
     return filters
 
 
+def _export_names():
+    """Return {stored value: name} in the staff member's language, for an export's cells (verdicts, statuses...)."""
+    return uitext.value_names(session.get("lang", "zh"))
+
+
+def _export_yes_no(flag):
+    """Return a yes/no cell in the staff member's language."""
+    return uitext.translate("Yes" if flag else "No", session.get("lang", "zh"))
+
+
 def _csv_response(name, header, make_rows):
-    """Stream a CSV; `make_rows(database)` runs inside the stream, on a connection the stream opens and closes."""
+    """Stream a CSV; `make_rows(database)` runs inside the stream, on a connection the stream opens and closes.
+
+    `header` holds the columns' keys: the file has their labels in the staff member's language, and a time column
+    (written with localtime.show) names the dashboard's time zone, as the pages do.
+    """
+    lang, zone_name = session.get("lang", "zh"), localtime.zone_label()
+    labels = [uitext.csv_column(key, lang, zone_name) for key in header]
 
     def generate():
         rows = make_rows(get_db())
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         buffer.write("\ufeff")  # so spreadsheet programs read the Chinese text as UTF-8
-        writer.writerow(header)
+        writer.writerow(labels)
         for count, row in enumerate(rows, start=1):
             writer.writerow(row)
             if count % 500 == 0:
@@ -140,28 +157,40 @@ def calls_csv():
     filters = _audited_export_filters(_call_filter, "export.calls")
     header = ["sid", "started_at", "caller", "language", "status", "duration", "verdict", "merchant_id", "identified_by"]
 
+    names, lang = _export_names(), session.get("lang", "zh")
+
     def make_rows(connection):
         calls = callsearch.iter_calls(connection, filters)
         for row in calls:
-            yield [row["sid"], row["started_at"], mask(row["from_number"]), row["language"], row["status"],
-                   row["duration"], row["verdict"] or "", _cell(row["merchant_id"]), row["identified_by"] or "none"]
+            yield [row["sid"], localtime.show(row["started_at"]), masked_number(row["from_number"]),
+                   names.get(row["language"], row["language"]), names.get(row["status"], row["status"]),
+                   row["duration"], names.get(row["verdict"], row["verdict"]), _cell(row["merchant_id"]),
+                   identified_by_words(row["identified_by"], lang, short=True)]
 
     return _csv_response("calls.csv", header, make_rows)
 
 
+def _report_filter(args):
+    return reportlist.ReportFilter.from_args(args, me=actor())
+
+
 @bp.get("/reports")
 def reports():
-    """Scam reports newest first, filtered by date, category or number."""
-    filters = reportlist.ReportFilter.from_args(request.args)
+    """Scam reports as cases, newest (or oldest) first, filtered by date, category, number, status or assignee."""
+    filters = _report_filter(request.args)
     database = get_db()
     rows, more = [], False
     if not filters.errors:
         try:
-            rows, more = reportlist.list_reports(database, filters, request.args.get("before"))
+            rows, more = reportlist.list_reports(database, filters, request.args.get("before"),
+                                                 after=request.args.get("after"))
         except InvalidInput as error:  # a cursor that is not one of ours
             abort(400, description=str(error))
     return render_template(
-        "dashboard/reports.html", rows=rows, filters=filters, more=more,
+        "dashboard/reports.html", rows=rows, filters=filters, more=more, statuses=CASE_STATUSES,
+        # Disabled accounts stay in the filter: reports may still be theirs.
+        staff_names=[user["name"] for user in users.list_users(database)],
+        unassigned=reportlist.UNASSIGNED, asked=reportlist.asked_counts(database, rows),
         categories=reportlist.categories(database), recordings=recordings.infos(row["recording_sid"] for row in rows),
     ), (400 if filters.errors else 200)
 
@@ -169,15 +198,19 @@ def reports():
 @bp.get("/reports.csv")
 def reports_csv():
     """The filtered reports as CSV (reporters' numbers masked, reported numbers in full)."""
-    filters = _audited_export_filters(reportlist.ReportFilter.from_args, "export.reports")
+    filters = _audited_export_filters(_report_filter, "export.reports")
     header = ["report_number", "created_at", "category", "number", "reporter", "merchant_id", "call_sid", "recording_url",
-              "counted"]
+              "counted", "case_status", "assignee"]
+
+    names = _export_names()
 
     def make_rows(connection):
         for row in reportlist.iter_reports(connection, filters):
-            yield [row["report_number"], row["created_at"], _cell(row["category"]), _cell(row["number"] or row["number_raw"]),
-                   mask(row["reporter_number"]), _cell(row["merchant_id"]), row["call_sid"], _cell(row["recording_url"]),
-                   int(bool(row.get("counted")))]
+            yield [row["report_number"], localtime.show(row["created_at"]), _cell(names.get(row["category"], row["category"])),
+                   _cell(row["number"] or row["number_raw"]), masked_number(row["reporter_number"]),
+                   _cell(row["merchant_id"]), row["call_sid"], _cell(row["recording_url"]),
+                   _export_yes_no(row.get("counted")), names.get(row["case_status"], row["case_status"]),
+                   _cell(row["assignee"])]
 
     return _csv_response("reports.csv", header, make_rows)
 

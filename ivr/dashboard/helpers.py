@@ -3,9 +3,10 @@ import json
 import re
 from urllib.parse import urlsplit
 
-from flask import current_app, g, request, session
+from flask import current_app, g, render_template, request, session
+from werkzeug.exceptions import HTTPException, default_exceptions
 
-from ivr.dashboard import uitext
+from ivr.dashboard import timelinetext, uitext
 from ivr.database import get_db
 from ivr.phone import mask, to_e164
 from ivr.staff import reveals
@@ -37,6 +38,13 @@ def shown_number(number):
     if number and number in revealed:
         g.setdefault("numbers_shown", {})[number] = revealed[number]
         return number
+    return masked_number(number)
+
+
+def masked_number(number):
+    """Show a phone number masked (+86 138****8000), or say in the staff member's language that it was withheld."""
+    if not number:
+        return uitext.translate("withheld", session.get("lang", "zh"))
     return mask(number)
 
 
@@ -93,22 +101,70 @@ def pretty(value):
 
 def template_globals():
     lang = session.get("lang", "zh")
+    names = uitext.value_names(lang)
     return {
         "_": lambda text, **values: uitext.translate(text, lang, **values),
         "lang": lang,
         "csrf_token": csrf_token,
-        "staff": current_user() if request.blueprint in uitext.DASHBOARD_BLUEPRINTS else None,
-        "names": uitext.value_names(lang),
-        "identified_by": lambda value, short=False: _identified_by(value, lang, short),
+        # An unknown dashboard address has no blueprint, but its error page still shows the signed-in header.
+        "staff": current_user() if request.blueprint in uitext.DASHBOARD_BLUEPRINTS or is_dashboard_path() else None,
+        "names": names,
+        "seconds": lambda value: timelinetext.seconds(value, lang),
+        "event_kind": lambda kind: timelinetext.kind_name(kind, lang),
+        "event_words": lambda event: timelinetext.sentence(event, lang, names, event.get("ended_by_hotline", False)),
+        "code_typed": lambda digits: timelinetext.input_digits(digits, lang),
+        "timeline_word": lambda key, **values: timelinetext.word(key, lang, **values),
+        "verdict_reasons": lambda verdict, detail: timelinetext.verdict_reasons(verdict, detail, lang),
+        "audit_action": lambda action: uitext.audit_action_name(action, lang),
+        "audit_sentence": lambda row: uitext.audit_sentence(row["action"], row["target"], row["detail_data"], lang),
+        "identified_by": lambda value, short=False: identified_by_words(value, lang, short),
         "lock_scope": lambda scope: uitext.lock_scope_name(scope, lang),
         "twilio_waiting": lambda: rest.waiting_features(current_app.config),
+        "error_words": error_words,
     }
 
 
-def _identified_by(value, lang, short=False):
+def identified_by_words(value, lang, short=False):
     """How a call identified its merchant (calls.identified_by), in words; an unknown value is shown as stored."""
     words = (uitext.IDENTIFIED_BY_SHORT if short else uitext.IDENTIFIED_BY_WORDS).get(value or "none")
     return uitext.translate(words, lang) if words else str(value)
+
+
+def is_dashboard_path():
+    """True when this request is for a dashboard page (whether or not such a page exists)."""
+    return request.path == "/dashboard" or request.path.startswith("/dashboard/")
+
+
+def error_page(error):
+    """Answer an HTTP error on a dashboard path with the dashboard's page in the staff member's language."""
+    if not isinstance(error, HTTPException):  # an unhandled exception, passed on as Flask's InternalServerError
+        error = default_exceptions[500]()
+    if not is_dashboard_path():
+        return error  # the API and the voice webhooks answer their own way; the rest keeps Werkzeug's pages
+    code = error.code or 500
+    try:
+        page = render_template("dashboard/error.html", code=code, message=error.description)
+    except Exception:  # noqa: BLE001 - the database may be why this page is shown; then Werkzeug's plain page
+        return error
+    response = current_app.make_response((page, code))
+    if code == 405 and getattr(error, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    if code == 429 and getattr(error, "retry_after", None):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def error_words(code, message):
+    """Return (title, explanation, detail) of an error page in the staff member's language; detail may be None."""
+    lang = session.get("lang", "zh")
+    title, explanation = uitext.ERROR_PAGES.get(code, uitext.ERROR_PAGES[500 if code >= 500 else 400])
+    # Werkzeug's own explanation of a status says nothing a staff member can act on; the page's own words do.
+    default = default_exceptions.get(code)
+    if default is not None and message == default.description:
+        message = None
+    detail = uitext.translate(message, lang) if message else None
+    explanation = uitext.translate(explanation, lang)
+    return uitext.translate(title, lang), explanation, (detail if detail != explanation else None)
 
 
 def safe_next(target, default):

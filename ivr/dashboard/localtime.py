@@ -13,6 +13,12 @@ def zone():
     return ZoneInfo(current_app.config["DASHBOARD_TZ"])
 
 
+def zone_label():
+    """Return the dashboard's time zone as a CSV header names it, e.g. 'Asia/Shanghai, UTC+08:00' (offset of now)."""
+    offset = clock.now().astimezone(zone()).strftime("%z")
+    return f"{current_app.config['DASHBOARD_TZ']}, UTC{offset[:3]}:{offset[3:]}"
+
+
 def today():
     """Return today's date in the dashboard's time zone."""
     return clock.now().astimezone(zone()).date()

@@ -1,27 +1,74 @@
-"""What the merchant pages and the outreach list show: merchants found, a merchant's detail, locks in force."""
+"""What the merchant pages and the outreach list show: merchants found a page at a time, a merchant's detail, locks
+in force."""
+import math
+from dataclasses import dataclass, field
+
 from ivr import clock
-from ivr.errors import NotFound
+from ivr.errors import InvalidInput, NotFound
+from ivr.phone import to_e164
 from ivr.storage import merchantview as store
 from ivr.verification import merchants, outreach
 
 PAGE = 50
+SORTS = tuple(store.MERCHANT_ORDERS)
 
 
-def search(database, q, limit=PAGE):
-    """Return merchants whose number starts with `q` or whose name contains it (newest first when q is empty)."""
-    if not q:
-        return store.newest_merchants(database, limit)
-    return store.merchants_matching(database, "".join(ch for ch in q if ch.isdigit()), q, limit)
+@dataclass
+class MerchantList:
+    """One page of the merchants list: its rows, how many merchants match in all, and where it is."""
+
+    rows: list
+    total: int
+    page: int
+    pages: int
+    errors: list = field(default_factory=list)
+
+
+def search(database, q="", sort="number", page=1, limit=PAGE):
+    """Return a MerchantList of the merchants whose number or registered phone contains `q`'s digits, whose name
+    contains `q`, or whose phone is `q` (every merchant when `q` is empty), sorted by an allow-listed key."""
+    if sort not in SORTS:
+        raise InvalidInput(f"sort: unknown value {sort[:20]!r}", field="sort")
+    match = _match(q)
+    total = store.count_merchants(database, match)
+    pages = max(math.ceil(total / limit), 1)
+    page = min(max(page, 1), pages)
+    rows = store.merchants_page(database, match, sort, limit, (page - 1) * limit)
+    for row in rows:
+        row["phone_list"] = (row.pop("phones") or "").split(",") if row.get("phones") else []
+    return MerchantList(rows, total, page, pages)
+
+
+def matching_ids(database, q, limit):
+    """Return the numbers of at most `limit` merchants that the merchants list's search `q` finds, in number order."""
+    return [row["id"] for row in store.merchants_page(database, _match(q), "number", limit, 0)]
+
+
+def _match(q):
+    digits = "".join(ch for ch in q if ch.isdigit())
+    return store.MerchantMatch(digits=digits, text=q, phone=(to_e164(q) or "") if digits else "")
+
+
+def _calls_cursor(text):
+    """Return the (started_at, rowid) a merchant page's `calls_before` names; raise InvalidInput if it is not ours."""
+    started, _, rid = (text or "").rpartition("|")
+    if not started or not rid.isdigit() or len(rid) > 18:
+        raise InvalidInput("bad page cursor", field="calls_before")
+    return started, int(rid)
 
 
 MERCHANT_SCOPES = ("merchant_strangers", "merchant_registered")
 
 
-def detail(database, merchant_id, lock_attempts=5, lock_hours=24, limit=PAGE):
-    """Return a merchant with phones, both lock counters, outreach history, recent calls and reports; raise NotFound."""
+def detail(database, merchant_id, lock_attempts=5, lock_hours=24, limit=PAGE, calls_before=None):
+    """Return a merchant with phones, both lock counters, outreach history, a page of its calls (older than the
+    cursor `calls_before`) and reports; raise NotFound, or InvalidInput for a cursor that is not ours."""
     merchant = merchants.get_merchant(database, merchant_id)
     merchant_id = merchant["id"]
-    calls = store.merchant_calls(database, merchant_id, limit)
+    cursor = _calls_cursor(calls_before) if calls_before else None
+    calls = store.merchant_calls(database, merchant_id, limit + 1, before=cursor)
+    older_calls = f"{calls[limit - 1]['started_at']}|{calls[limit - 1]['rid']}" if len(calls) > limit else None
+    calls = calls[:limit]
     found_reports = store.merchant_reports(database, merchant_id, limit)
     counters = merchant_counters(database, merchant_id, lock_attempts, lock_hours)
     return {
@@ -32,6 +79,9 @@ def detail(database, merchant_id, lock_attempts=5, lock_hours=24, limit=PAGE):
         "failed_codes": sum(counter["failures"] for counter in counters),
         "outreach_rows": outreach.for_merchant(database, merchant_id, limit),
         "calls": calls,
+        "calls_total": store.count_merchant_calls(database, merchant_id),
+        "older_calls": older_calls,
+        "calls_paged": calls_before is not None,
         "reports": found_reports,
     }
 

@@ -7,9 +7,14 @@ from ivr.dashboard import localtime
 from ivr.errors import InvalidInput
 from ivr.phone import to_e164
 from ivr.storage import reportlist as store
+from ivr.vocabulary import CASE_STATUSES
 
 PAGE = 50
+ASKED_PAGE = 50
 NUMBER_STATUSES = ("reported", "suspected", "confirmed", "cleared")
+SORTS = ("newest", "oldest")
+# The assignee filter's value for reports no one has taken; user names never hold parentheses.
+UNASSIGNED = "(none)"
 
 
 @dataclass
@@ -20,11 +25,15 @@ class ReportFilter:
     date_to: object = None
     category: str = ""
     number: str = ""
+    status: str = ""  # a case status
+    assignee: str = ""  # a staff user's name, or UNASSIGNED
+    mine: bool = False  # assigned to the staff member looking
+    sort: str = "newest"
     errors: list = field(default_factory=list)
 
     @classmethod
-    def from_args(cls, args):
-        """Build a filter from query-string arguments, collecting what is invalid."""
+    def from_args(cls, args, me=None):
+        """Build a filter from query-string arguments, collecting what is invalid; `me` names who "mine" means."""
         result = cls()
         localtime.parse_range(result, args)
         result.category = (args.get("category") or "").strip()[:100]
@@ -33,14 +42,30 @@ class ReportFilter:
             result.errors.append(f"number: {number!r} is not a phone number")
         else:
             result.number = number
+        status = (args.get("status") or "").strip()
+        if status and status not in CASE_STATUSES:
+            result.errors.append(f"status: unknown value {status[:20]!r}")
+        else:
+            result.status = status
+        result.assignee = (args.get("assignee") or "").strip()[:64]
+        result.mine = bool(args.get("mine")) and bool(me)
+        if result.mine:
+            result.assignee = me
+        sort = (args.get("sort") or "newest").strip()
+        if sort not in SORTS:
+            result.errors.append(f"sort: unknown value {sort[:20]!r}")
+        else:
+            result.sort = sort
         return result
 
     def args(self):
-        """Return the filter as query-string arguments (empty ones left out)."""
+        """Return the filter as query-string arguments (empty ones and the default order left out)."""
         values = {
             "date_from": self.date_from.isoformat() if self.date_from else "",
             "date_to": self.date_to.isoformat() if self.date_to else "",
-            "category": self.category, "number": self.number,
+            "category": self.category, "number": self.number, "status": self.status,
+            "assignee": "" if self.mine else self.assignee, "mine": "1" if self.mine else "",
+            "sort": "" if self.sort == "newest" else self.sort,
         }
         return {key: value for key, value in values.items() if value}
 
@@ -52,31 +77,52 @@ def _criteria(filters):
         created_before=localtime.day_start(filters.date_to + timedelta(days=1)) if filters.date_to else "",
         category=filters.category,
         number=to_e164(filters.number) if filters.number else "",
+        case_status=filters.status,
+        assignee="" if filters.assignee == UNASSIGNED else filters.assignee,
+        unassigned=filters.assignee == UNASSIGNED,
     )
 
 
-def list_reports(database, filters, before=None, limit=PAGE):
-    """Return (reports newest first, has_more) older than report id `before`."""
+def _report_id(cursor, name):
+    # Report ids are SQLite integers: a longer number would not fit the query, so it is not one of ours.
+    if not (str(cursor).isdigit() and len(str(cursor)) <= 18):
+        raise InvalidInput("bad page cursor", field=name)
+    return int(cursor)
+
+
+def list_reports(database, filters, before=None, limit=PAGE, after=None):
+    """Return (reports in the filter's order, has_more): newest first older than report id `before`, or oldest first
+    newer than report id `after`."""
     criteria = _criteria(filters)
-    before_id = None
-    if before:
-        # Report ids are SQLite integers: a longer number would not fit the query, so it is not one of ours.
-        if not (str(before).isdigit() and len(str(before)) <= 18):
-            raise InvalidInput("bad page cursor", field="before")
-        before_id = int(before)
-    rows = store.reports_page(database, criteria, before_id, limit + 1)
+    oldest_first = filters.sort == "oldest"
+    cursor = after if oldest_first else before
+    cursor_id = _report_id(cursor, "after" if oldest_first else "before") if cursor else None
+    rows = store.reports_page(database, criteria, cursor_id, limit + 1, oldest_first=oldest_first)
     return rows[:limit], len(rows) > limit
 
 
 def iter_reports(database, filters, batch=2000):
-    """Yield every matching report, newest first (for CSV export)."""
-    before = None
+    """Yield every matching report in the filter's order (for CSV export)."""
+    cursor = None
     while True:
-        rows, more = list_reports(database, filters, before, batch)
+        rows, more = list_reports(database, filters, before=cursor, after=cursor, limit=batch)
         yield from rows
         if not more:
             return
-        before = rows[-1]["id"]
+        cursor = rows[-1]["id"]
+
+
+def asked_counts(database, rows):
+    """Return {reported number: how many calls asked about it} for the reports `rows`."""
+    return store.asked_counts(database, [row["number"] for row in rows])
+
+
+def asked_calls(database, number, before=None, limit=ASKED_PAGE):
+    """Return (calls whose verify branch was told `number` called them, latest first, has_more) before the event id
+    `before`."""
+    before_id = _report_id(before, "asked_before") if before else None
+    rows = store.asked_calls(database, number, before_id, limit + 1)
+    return rows[:limit], len(rows) > limit
 
 
 def categories(database):

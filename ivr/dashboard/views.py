@@ -1,9 +1,9 @@
 """The staff dashboard's own pages under /dashboard/: sign-in, language and the overview."""
 import math
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 
-from ivr.dashboard import charts, stats, uitext
+from ivr.dashboard import charts, numberview, stats, uitext
 from ivr.dashboard.helpers import safe_next
 from ivr.database import get_db
 from ivr.staff import audit, signin, users
@@ -96,15 +96,48 @@ def language():
 
 @bp.get("/")
 def overview():
-    """Today and the last 30 days at a glance."""
-    figures = stats.overview(get_db())
-    names = uitext.value_names(session.get("lang", "zh"))
+    """Today, and a chosen period (today, 7 or 30 days, or chosen days) at a glance; each bar opens its list."""
+    period = stats.period_from_args(request.args)
+    lang = session.get("lang", "zh")
+    database = get_db()
+    figures = stats.overview(database, period)
+    names = uitext.value_names(lang)
     series = [(verdict, figures["per_day"][verdict]) for verdict in stats.VERDICT_ORDER]
-    calls_chart = charts.stacked_bars(figures["labels"], series, uitext.translate("Calls per day", session.get("lang")), names)
-    reports_chart = charts.stacked_bars(
-        figures["labels"], [("reports", figures["reports"])], uitext.translate("Reports per day", session.get("lang")), names
+    calls_chart = charts.stacked_bars(
+        figures["labels"], series, uitext.translate("Calls per day", lang), names,
+        link=lambda day, verdict: url_for("dash_calls.calls", date_from=day, date_to=day, verdict=verdict or "none"),
     )
+    # The reports chart shows all reports per day, or (by_category) the same bars split by what was asked for.
+    by_category = request.args.get("reports") == "by_category"
+    if by_category:
+        categories = [category for category, values in figures["by_category"].items() if any(values)]
+        reports_chart = charts.stacked_bars(
+            figures["labels"], [(category, figures["by_category"][category]) for category in categories],
+            uitext.translate("Reports by category over time", lang), names, colors=charts.CATEGORY_COLORS,
+            link=lambda day, category: url_for("dash_calls.reports", date_from=day, date_to=day, category=category),
+        )
+        reports_legend = charts.legend(categories, names, colors=charts.CATEGORY_COLORS)
+    else:
+        reports_chart = charts.stacked_bars(
+            figures["labels"], [("reports", figures["reports"])], uitext.translate("Reports per day", lang), names,
+            link=lambda day, key: url_for("dash_calls.reports", date_from=day, date_to=day),
+        )
+        reports_legend = None
     return render_template(
         "dashboard/overview.html", figures=figures, calls_chart=calls_chart, reports_chart=reports_chart,
-        calls_legend=charts.legend(stats.VERDICT_ORDER, names),
-    )
+        reports_legend=reports_legend, by_category=by_category, period=period, max_days=stats.MAX_DAYS,
+        calls_legend=charts.legend(stats.VERDICT_ORDER, names), top_numbers=stats.top_numbers(database, period, lang=lang),
+    ), (400 if period.errors else 200)
+
+
+@bp.app_context_processor
+def suspected_banner():
+    """Give every page `suspected_banner()`: the suspected numbers no staff member has opened yet (asked for by the
+    banner only on signed-in pages, once per request)."""
+
+    def unseen():
+        if "suspected_banner" not in g:
+            g.suspected_banner = numberview.banner(get_db())
+        return g.suspected_banner
+
+    return {"suspected_banner": unseen}

@@ -1,20 +1,56 @@
-"""The call-backs page's SQL: requests by status, and marking one done."""
+"""The call-backs page's SQL: requests by status with their attempts, and recording an attempt or the close."""
+
+# Each request with whether its call withheld the number, how many attempts it has had and the latest of them.
+LISTED = (
+    "SELECT c.*, coalesce(k.caller_withheld, 0) AS caller_withheld,"
+    " (SELECT count(*) FROM callback_attempts n WHERE n.callback_id = c.id) AS attempts,"
+    " a.outcome AS last_outcome, a.made_by AS last_made_by, a.at AS last_attempt_at"
+    " FROM callbacks c LEFT JOIN calls k ON k.sid = c.call_sid"
+    " LEFT JOIN callback_attempts a ON a.id = (SELECT max(id) FROM callback_attempts m WHERE m.callback_id = c.id)"
+)
 
 
-def callbacks_with_status(database, status, limit, newest_first=False):
-    """Return up to `limit` call-back requests with `status`, oldest created first, or newest done first."""
-    order = "done_at DESC" if newest_first else "created_at"
-    return list(database.query(f"SELECT * FROM callbacks WHERE status = ? ORDER BY {order} LIMIT ?", [status, limit]))
+def callbacks_with_status(database, status, limit, newest_first=False, after=None):
+    """Return up to `limit` call-back requests with `status`: oldest created first, or newest done first; after the
+    (stamp, id) cursor `after` of the previous page."""
+    stamp = "c.done_at" if newest_first else "c.created_at"
+    where, params = ["c.status = :status"], {"status": status, "limit": limit}
+    if after:
+        # Keyset paging on (stamp, id); a NULL done_at (rows from before stamps were kept) sorts as the empty string.
+        where.append(f"(coalesce({stamp}, ''), c.id) {'<' if newest_first else '>'} (:stamp, :id)")
+        params.update(stamp=after[0], id=after[1])
+    order = "DESC" if newest_first else "ASC"
+    sql = f"{LISTED} WHERE {' AND '.join(where)} ORDER BY coalesce({stamp}, '') {order}, c.id {order} LIMIT :limit"
+    return list(database.query(sql, params))
 
 
-def callback_status(database, callback_id):
-    """Return a call-back request's status, or None when there is no such request."""
-    found = database.execute("SELECT status FROM callbacks WHERE id = ?", [callback_id]).fetchone()
-    return found[0] if found else None
+def callback(database, callback_id):
+    """Return one call-back request as listed, or None."""
+    return next(iter(database.query(f"{LISTED} WHERE c.id = ?", [callback_id])), None)
+
+
+def attempts(database, callback_ids):
+    """Return {callback id: [its attempts, oldest first]}."""
+    if not callback_ids:
+        return {}
+    marks = ",".join("?" * len(callback_ids))
+    found = {}
+    for row in database.query(
+        f"SELECT * FROM callback_attempts WHERE callback_id IN ({marks}) ORDER BY id", list(callback_ids)
+    ):
+        found.setdefault(row["callback_id"], []).append(row)
+    return found
+
+
+def add_attempt(database, callback_id, outcome, made_by, at):
+    """Record one attempt to ring a caller back and return its id."""
+    return database["callback_attempts"].insert(
+        {"callback_id": callback_id, "outcome": outcome, "made_by": made_by, "at": at}
+    ).last_pk
 
 
 def set_callback_done(database, callback_id, actor, at):
-    """Record that `actor` did a call-back request at `at`."""
+    """Record that `actor` closed a call-back request at `at`."""
     database.execute(
         "UPDATE callbacks SET status = 'done', done_by = ?, done_at = ? WHERE id = ?", [actor, at, callback_id]
     )

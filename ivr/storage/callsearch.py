@@ -1,6 +1,11 @@
-"""The calls list's SQL: filtered keyset pages, capped counts, and search over what callers said."""
+"""The calls list's SQL: filtered keyset pages, counts and estimates, and search over what callers said."""
 import json
 from dataclasses import dataclass
+
+from ivr.storage.reportlist import ASKED_NUMBER
+
+# The caller's last four digits; identical to the index calls_from_tail (migration 50), so SQLite uses it.
+CALLER_TAIL = "substr(c.from_number, -4)"
 
 LIST_COLUMNS = (
     "c.rowid AS rid, c.sid, c.from_number, c.caller_withheld, c.language, c.started_at, c.status,"
@@ -17,8 +22,11 @@ class CallCriteria:
     verdict: str = ""
     without_verdict: bool = False
     merchant_id: str = ""
+    merchant_ids: list | None = None  # when a list, calls of these merchants (a partial number or name matched)
     caller_number: str = ""
+    caller_tail: str = ""  # the caller's last four digits
     caller_withheld: bool = False
+    called_number: str = ""  # E.164: the number a verify call was told had called the merchant
     language: str = ""
     status: str = ""
     sids: list | None = None  # when a list, only these calls (the search's hits)
@@ -63,12 +71,22 @@ def _where(criteria):
     if criteria.merchant_id:
         where.append("c.merchant_id = :merchant")
         params["merchant"] = criteria.merchant_id
+    elif criteria.merchant_ids is not None:
+        where.append("c.merchant_id IN (SELECT value FROM json_each(:merchants))")
+        params["merchants"] = json.dumps(criteria.merchant_ids)
     if criteria.caller_withheld:
         # Not "from_number IS NULL": purged calls lose their number but were not withheld.
         where.append("c.caller_withheld = 1")
     elif criteria.caller_number:
         where.append("c.from_number = :caller")
         params["caller"] = criteria.caller_number
+    elif criteria.caller_tail:
+        where.append(f"{CALLER_TAIL} = :tail")
+        params["tail"] = criteria.caller_tail
+    if criteria.called_number:
+        # The `number` event of the verify branch (indexed by events_asked_number, migration 33).
+        where.append(f"c.sid IN (SELECT call_sid FROM events WHERE kind = 'number' AND {ASKED_NUMBER} = :called)")
+        params["called"] = criteria.called_number
     if criteria.language:
         where.append("c.language = :language")
         params["language"] = criteria.language
@@ -81,16 +99,15 @@ def _where(criteria):
     return where, params
 
 
-def calls_page(database, criteria, limit, before=None, after=None):
-    """Return up to `limit` matching calls before the (started_at, rowid) `before`, newest first, or after `after`,
-    oldest first."""
+def calls_page(database, criteria, limit, before=None, after=None, oldest_first=False):
+    """Return up to `limit` matching calls: before the (started_at, rowid) `before`, newest first; after `after`,
+    oldest first; or with neither, from the newest (or the oldest when `oldest_first`)."""
     where, params = _where(criteria)
-    order = "DESC"
+    order = "ASC" if after or (oldest_first and not before) else "DESC"
     if before:
         where.append("c.started_at <= :cur_s AND NOT (c.started_at = :cur_s AND c.rowid >= :cur_r)")
     elif after:
         where.append("c.started_at >= :cur_s AND NOT (c.started_at = :cur_s AND c.rowid <= :cur_r)")
-        order = "ASC"
     if before or after:
         started, rid = before or after
         params.update(cur_s=started, cur_r=rid)
@@ -101,12 +118,34 @@ def calls_page(database, criteria, limit, before=None, after=None):
     return list(database.query(sql, dict(params, limit=limit)))
 
 
-def count_calls(database, criteria, limit):
-    """Return how many calls match, counting no further than `limit`."""
+def count_calls(database, criteria, limit=None):
+    """Return how many calls match, counting no further than `limit` (None: all of them)."""
     where, params = _where(criteria)
-    sql = "SELECT count(*) FROM (SELECT 1 FROM calls c" + (" WHERE " + " AND ".join(where) if where else "")
-    sql += " LIMIT :cap)"
-    return database.execute(sql, dict(params, cap=limit)).fetchone()[0]
+    inner = "SELECT 1 FROM calls c" + (" WHERE " + " AND ".join(where) if where else "")
+    if limit is None:
+        return database.execute(f"SELECT count(*) FROM ({inner})", params).fetchone()[0]
+    return database.execute(f"SELECT count(*) FROM ({inner} LIMIT :cap)", dict(params, cap=limit)).fetchone()[0]
+
+
+def sample_matches(database, criteria, size):
+    """Return (calls of the criteria's time window among `size` calls picked evenly by rowid, how many of them match).
+
+    Counting every match of a filter no single index answers reads each candidate call; this reads `size` calls.
+    """
+    low, high = database.execute("SELECT min(rowid), max(rowid) FROM calls").fetchone()
+    if low is None:
+        return 0, 0
+    step = max((high - low + 1) / size, 1.0)
+    window = CallCriteria(started_from=criteria.started_from, started_before=criteria.started_before)
+    window_where, _ = _where(window)
+    where, params = _where(criteria)
+    sql = (
+        "WITH RECURSIVE picked(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM picked WHERE n + 1 < :size)"
+        " SELECT count(*), coalesce(sum(" + (" AND ".join(where) if where else "1") + "), 0)"
+        " FROM calls c WHERE c.rowid IN (SELECT CAST(:low + n * :step AS INTEGER) FROM picked)"
+        + (" AND " + " AND ".join(window_where) if window_where else "")
+    )
+    return tuple(database.execute(sql, dict(params, size=min(size, high - low + 1), low=low, step=step)).fetchone())
 
 
 def speech_by_call(database, sids):

@@ -1,27 +1,80 @@
 """The merchant pages' SQL: finding merchants, a merchant's calls and reports, lock references, the outreach list."""
+from dataclasses import dataclass
+
+# The merchants list's orders (its allow-list): SQL chosen by key, never taken from the URL.
+MERCHANT_ORDERS = {
+    "number": "m.id",
+    "name": "m.name, m.id",
+    "newest": "m.created_at DESC, m.id DESC",
+    "oldest": "m.created_at, m.id",
+}
 
 
-def newest_merchants(database, limit):
-    """Return the `limit` most recently created merchants."""
-    return list(database.query("SELECT * FROM merchants ORDER BY created_at DESC LIMIT ?", [limit]))
+@dataclass
+class MerchantMatch:
+    """What listed merchants must match, any of it; all empty lists every merchant."""
+
+    digits: str = ""  # found anywhere in the merchant number, or in a registered phone (4 digits or more)
+    text: str = ""  # found anywhere in the name
+    phone: str = ""  # E.164: a registered phone
 
 
-def merchants_matching(database, digits, text, limit):
-    """Return merchants whose id starts with `digits` (when not empty) or whose name contains `text`, by id."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def _like(text):
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _match_where(match):
+    where, params = [], []
+    if match.digits:
+        where.append("instr(m.id, ?) > 0")
+        params.append(match.digits)
+    if match.text:
+        where.append("m.name LIKE ? ESCAPE '\\'")
+        params.append(_like(match.text))
+    phones = []
+    if match.phone:
+        phones.append("phone = ?")
+        params.append(match.phone)
+    if len(match.digits) >= 4:
+        phones.append("instr(phone, ?) > 0")
+        params.append(match.digits)
+    if phones:
+        where.append(f"m.id IN (SELECT merchant_id FROM merchant_phones WHERE {' OR '.join(phones)})")
+    return (" WHERE " + " OR ".join(where) if where else ""), params
+
+
+def merchants_page(database, match, order, limit, offset):
+    """Return `limit` merchants matching `match` in the order named `order` (a MERCHANT_ORDERS key), from `offset`,
+    each with its registered phones (comma-separated)."""
+    where, params = _match_where(match)
     return list(database.query(
-        "SELECT * FROM merchants WHERE (? != '' AND id >= ? AND id < ? || 'z') OR name LIKE ? ESCAPE '\\'"
-        " ORDER BY id LIMIT ?",
-        [digits, digits, digits, f"%{escaped}%", limit],
+        "SELECT m.*, (SELECT group_concat(phone) FROM merchant_phones p WHERE p.merchant_id = m.id) AS phones"
+        f" FROM merchants m{where} ORDER BY {MERCHANT_ORDERS[order]} LIMIT ? OFFSET ?",
+        params + [limit, offset],
     ))
 
 
-def merchant_calls(database, merchant_id, limit):
-    """Return a merchant's `limit` newest calls."""
+def count_merchants(database, match):
+    """Return how many merchants match `match`."""
+    where, params = _match_where(match)
+    return database.execute(f"SELECT count(*) FROM merchants m{where}", params).fetchone()[0]
+
+
+def merchant_calls(database, merchant_id, limit, before=None):
+    """Return a merchant's `limit` newest calls, those before the (started_at, rowid) `before` when given."""
+    where, params = "merchant_id = ?", [merchant_id]
+    if before:
+        where += " AND (started_at < ? OR (started_at = ? AND rowid < ?))"
+        params += [before[0], before[0], before[1]]
     return list(database.query(
         "SELECT rowid AS rid, sid, from_number, language, started_at, status, duration, verdict, identified_by"
-        " FROM calls WHERE merchant_id = ? ORDER BY started_at DESC LIMIT ?", [merchant_id, limit],
+        f" FROM calls WHERE {where} ORDER BY started_at DESC, rowid DESC LIMIT ?", params + [limit],
     ))
+
+
+def count_merchant_calls(database, merchant_id):
+    """Return how many calls a merchant has (one range of the index calls_merchant_started)."""
+    return database.execute("SELECT count(*) FROM calls WHERE merchant_id = ?", [merchant_id]).fetchone()[0]
 
 
 def merchant_reports(database, merchant_id, limit):

@@ -1,5 +1,10 @@
-"""The reports list's and the numbers watchlist pages' SQL: filtered pages, categories in use, one number's detail."""
+"""The reports list's and the numbers watchlist pages' SQL: filtered pages, categories in use, one number's detail,
+and the calls that asked about a number."""
 from dataclasses import dataclass
+
+# The number a verify call's `number` event names ("the number that called them"); identical to the expression
+# of the index events_asked_number (migration 33), so that SQLite uses it.
+ASKED_NUMBER = "(CASE WHEN json_valid(detail) THEN json_extract(detail, '$.number') END)"
 
 
 @dataclass
@@ -10,6 +15,9 @@ class ReportCriteria:
     created_before: str = ""  # a UTC stamp: reports made before it
     category: str = ""
     number: str = ""  # E.164
+    case_status: str = ""
+    assignee: str = ""  # a staff user's name
+    unassigned: bool = False
 
 
 def _where(criteria):
@@ -26,17 +34,52 @@ def _where(criteria):
     if criteria.number:
         where.append("number = ?")
         params.append(criteria.number)
+    if criteria.case_status:
+        where.append("case_status = ?")
+        params.append(criteria.case_status)
+    if criteria.unassigned:
+        where.append("assignee IS NULL")
+    elif criteria.assignee:
+        where.append("assignee = ?")
+        params.append(criteria.assignee)
     return where, params
 
 
-def reports_page(database, criteria, before_id, limit):
-    """Return up to `limit` matching reports, newest first, with ids below `before_id` (None for all)."""
+def reports_page(database, criteria, cursor_id, limit, oldest_first=False):
+    """Return up to `limit` matching reports in filing order (ids grow as reports are filed): newest first with ids
+    below `cursor_id`, or oldest first with ids above it (None for all)."""
     where, params = _where(criteria)
-    if before_id is not None:
-        params.append(before_id)
-        where.append("id < ?")
-    sql = "SELECT * FROM reports" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id DESC LIMIT ?"
+    if cursor_id is not None:
+        params.append(cursor_id)
+        where.append("id > ?" if oldest_first else "id < ?")
+    sql = ("SELECT * FROM reports" + (" WHERE " + " AND ".join(where) if where else "")
+           + f" ORDER BY id {'ASC' if oldest_first else 'DESC'} LIMIT ?")
     return list(database.query(sql, params + [limit]))
+
+
+def asked_counts(database, numbers):
+    """Return {number: how many calls asked about it} for the E.164 `numbers` (numbers no call asked about left out)."""
+    numbers = sorted({number for number in numbers if number})
+    if not numbers:
+        return {}
+    marks = ",".join("?" * len(numbers))
+    sql = (f"SELECT {ASKED_NUMBER} AS asked, count(DISTINCT call_sid) FROM events"
+           f" WHERE kind = 'number' AND {ASKED_NUMBER} IN ({marks}) GROUP BY asked")
+    return {number: count for number, count in database.execute(sql, numbers)}
+
+
+def asked_calls(database, number, before_event_id, limit):
+    """Return up to `limit` calls whose verify branch recorded `number` as the number that called them, the latest
+    asking first, each with `event_id` (the page cursor), below `before_event_id` (None for all)."""
+    having = "" if before_event_id is None else " HAVING event_id < :before"
+    sql = (
+        "SELECT asked.event_id, c.sid, c.started_at, c.from_number, c.caller_withheld, c.language, c.verdict,"
+        " c.merchant_id, c.identified_by FROM"
+        f" (SELECT max(id) AS event_id, call_sid FROM events WHERE kind = 'number' AND {ASKED_NUMBER} = :number"
+        f" GROUP BY call_sid{having} ORDER BY event_id DESC LIMIT :limit) AS asked"
+        " JOIN calls c ON c.sid = asked.call_sid ORDER BY asked.event_id DESC"
+    )
+    return list(database.query(sql, {"number": number, "before": before_event_id, "limit": limit}))
 
 
 def report_categories(database):

@@ -378,6 +378,61 @@ MIGRATIONS.append(
     )
 )
 
+# Versions 31-39: reports and call-backs worked as cases by the staff.
+MIGRATIONS.append(
+    (
+        31,
+        "cases: a report's status and assignee, and its staff notes (append-only)",
+        # assignee is a staff user's name, as the audit log names them (names are never reused or renamed).
+        """
+        ALTER TABLE reports ADD COLUMN case_status TEXT NOT NULL DEFAULT 'new';
+        ALTER TABLE reports ADD COLUMN assignee TEXT;
+        ALTER TABLE reports ADD COLUMN case_changed_at TEXT;
+        CREATE TABLE report_notes (
+            id INTEGER PRIMARY KEY,
+            report_id INTEGER NOT NULL REFERENCES reports(id),
+            author TEXT NOT NULL,
+            at TEXT NOT NULL,
+            body TEXT NOT NULL
+        );
+        CREATE INDEX report_notes_report ON report_notes (report_id, id);
+        CREATE INDEX reports_case_status ON reports (case_status, id);
+        CREATE INDEX reports_assignee ON reports (assignee, id)
+        """,
+    )
+)
+MIGRATIONS.append(
+    (
+        32,
+        "cases: each attempt to ring a caller back, with its outcome, who and when",
+        """
+        CREATE TABLE callback_attempts (
+            id INTEGER PRIMARY KEY,
+            callback_id INTEGER NOT NULL REFERENCES callbacks(id),
+            outcome TEXT NOT NULL,
+            made_by TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX callback_attempts_callback ON callback_attempts (callback_id, id);
+        CREATE INDEX callbacks_done ON callbacks (status, done_at)
+        """,
+    )
+)
+MIGRATIONS.append(
+    (
+        33,
+        "cases: find the calls that asked about a number (the verify branch's `number` event)",
+        # Partial, so the webhook pays for it only on the one event per verify call that names a number; the
+        # json_valid guard keeps a malformed detail from failing the webhook's insert. The expression must stay
+        # identical to storage.reportlist.ASKED_NUMBER, or the query cannot use the index.
+        """
+        CREATE INDEX IF NOT EXISTS events_asked_number
+            ON events ((CASE WHEN json_valid(detail) THEN json_extract(detail, '$.number') END), id)
+            WHERE kind = 'number'
+        """,
+    )
+)
+
 # Versions 40-49 belong to Twilio beyond webhooks: SMS notes, staff alerts, recordings.
 MIGRATIONS.append(
     (
@@ -444,6 +499,28 @@ MIGRATIONS.append(
         );
         CREATE INDEX recordings_call ON recordings (call_sid);
         CREATE INDEX recordings_status ON recordings (status, created_at)
+        """,
+    )
+)
+
+# Versions 50-59: finding things and seeing campaigns in the dashboard.
+MIGRATIONS.append(
+    (
+        50,
+        "finding: calls by the caller's last four digits, merchants sorted by name or age, suspected numbers seen",
+        # The tail index lets "8000" (what a masked number shows) find calls without scanning every call; the
+        # expression must stay identical to storage.callsearch.CALLER_TAIL or SQLite cannot use it.
+        # suspected_seen keeps who first opened a suspected number's page, and when: the banner shows until then.
+        """
+        CREATE INDEX IF NOT EXISTS calls_from_tail ON calls (substr(from_number, -4), started_at);
+        CREATE INDEX IF NOT EXISTS merchants_name ON merchants (name);
+        CREATE INDEX IF NOT EXISTS merchants_created ON merchants (created_at);
+        CREATE INDEX IF NOT EXISTS numbers_status_changed ON numbers (status, status_changed_at);
+        CREATE TABLE suspected_seen (
+            number TEXT PRIMARY KEY,
+            seen_by TEXT NOT NULL,
+            seen_at TEXT NOT NULL
+        )
         """,
     )
 )
