@@ -81,11 +81,7 @@ def test_staff_work_the_dashboard_in_a_real_browser(served, page, app, capsys):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     # Sign in.
-    page.goto(base + "/dashboard/login")
-    page.fill("input[name=name]", "ada")
-    page.fill("input[name=password]", STAFF_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("h1:has-text('概览')")
+    sign_in(page, base)
     assert page.locator("svg.chart").count() == 2
     page.screenshot(path=str(SCREENSHOTS / "overview.png"), full_page=True)
 
@@ -147,11 +143,7 @@ def test_staff_triage_a_report_and_log_a_call_back_in_chromium(served, page, app
             "created_at": clock.stamp(clock.now() - timedelta(days=60))}).last_pk
     finally:
         database.conn.close()
-    page.goto(base + "/dashboard/login")
-    page.fill("input[name=name]", "ada")
-    page.fill("input[name=password]", STAFF_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("h1:has-text('概览')")
+    sign_in(page, base)
 
     # Triage the report the real call filed: assign it, add a note, close it.
     page.goto(base + "/dashboard/reports?number=%2B8613912345678&status=new")
@@ -213,11 +205,7 @@ def test_staff_play_a_reports_recording_in_chromium(app, page, twilio):
         call.hangup()
         assert rows(app, "SELECT status FROM recordings") == [{"status": "deleted"}]
 
-        page.goto(base + "/dashboard/login")
-        page.fill("input[name=name]", "ada")
-        page.fill("input[name=password]", STAFF_PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_selector("h1:has-text('概览')")
+        sign_in(page, base)
         page.goto(base + "/dashboard/reports")
         player = page.locator("td.recording audio")
         assert player.count() == 1
@@ -239,11 +227,7 @@ def test_staff_play_a_reports_recording_in_chromium(app, page, twilio):
 
 def test_staff_pick_a_period_click_a_bar_page_merchants_and_find_a_call_by_its_last_four_digits(served, page, app):
     base, sid = served
-    page.goto(base + "/dashboard/login")
-    page.fill("input[name=name]", "ada")
-    page.fill("input[name=password]", STAFF_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("h1:has-text('概览')")
+    sign_in(page, base)
 
     # The last 7 days, then a bar of the calls chart opens the calls of that day and verdict.
     page.click("#range-7d")
@@ -313,11 +297,7 @@ def test_every_page_fits_a_phone_and_is_photographed_in_both_languages(served, p
     base, sid = served
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     pages = _every_page(app, sid)
-    page.goto(base + "/dashboard/login")
-    page.fill("input[name=name]", "ada")
-    page.fill("input[name=password]", STAFF_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("h1:has-text('概览')")
+    sign_in(page, base)
     wide = {}
     for lang, switch in (("zh", None), ("en", "English")):
         page.set_viewport_size(DESKTOP)
@@ -360,3 +340,12 @@ def test_every_page_fits_a_phone_and_is_photographed_in_both_languages(served, p
         print(f"\n{len(shots)} screenshots saved in {SCREENSHOTS} (zh-*, en-*: desktop; phone-*: 390 px)")
     assert (SCREENSHOTS / "phone-zh-call-detail.png").stat().st_size > 10_000
     assert (SCREENSHOTS / "en-overview.png").stat().st_size > 10_000
+
+
+def sign_in(page, base, name="ada"):
+    """Sign `name` in through the login form and wait for the overview."""
+    page.goto(base + "/dashboard/login")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", STAFF_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("h1:has-text('概览')")

@@ -40,24 +40,24 @@ def assign(database, report_id, assignee, actor):
         user = users.get_user(database, assignee)
         if user is None or user["disabled"]:
             raise InvalidInput(NO_SUCH_USER, field="assignee")
-    with transaction(database):
-        before = _report(database, report_id)["assignee"]
-        if before == assignee:
-            return
-        store.set_case(database, report_id, {"assignee": assignee, "case_changed_at": clock.stamp()})
-        audit.record(database, actor, "report.assign", report_id, {"from": before, "to": assignee})
+    _change_case(database, report_id, "assignee", assignee, actor, "report.assign")
 
 
 def set_status(database, report_id, status, actor):
     """Move a report to `status` (new, in_progress or closed); audited as report.status."""
     if status not in CASE_STATUSES:
         raise InvalidInput(NO_SUCH_STATUS, field="status")
+    _change_case(database, report_id, "case_status", status, actor, "report.status")
+
+
+def _change_case(database, report_id, field, value, actor, action):
+    """Set one case field of a report unless it already holds `value`; audit the change as `action`."""
     with transaction(database):
-        before = _report(database, report_id)["case_status"]
-        if before == status:
+        before = _report(database, report_id)[field]
+        if before == value:
             return
-        store.set_case(database, report_id, {"case_status": status, "case_changed_at": clock.stamp()})
-        audit.record(database, actor, "report.status", report_id, {"from": before, "to": status})
+        store.set_case(database, report_id, {field: value, "case_changed_at": clock.stamp()})
+        audit.record(database, actor, action, report_id, {"from": before, "to": value})
 
 
 def add_note(database, report_id, text, actor):
