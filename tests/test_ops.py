@@ -1,8 +1,10 @@
 """Operations: /metrics (what it counts, who may read it, across gunicorn's workers) and logs as JSON lines."""
+import contextlib
 import io
 import json
 import logging
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -313,6 +315,19 @@ def scrape_http(base_url):
         return response.read().decode()
 
 
+@contextlib.contextmanager
+def half_sent_health_check(port):
+    """Hold one gunicorn worker on a request whose headers are not finished; finish it and read the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as held:
+        held.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        yield
+        held.sendall(b"Connection: close\r\n\r\n")
+        answer = b""
+        while chunk := held.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+
+
 def connection_pids(text):
     """The worker PIDs with an open connection, from the per-worker gauge."""
     return {dict(labels)["pid"] for (name, labels), number in samples(text).items()
@@ -328,12 +343,11 @@ def test_gunicorn_workers_are_summed_and_a_dead_worker_keeps_its_counts(tmp_path
     log = tmp_path / "gunicorn.log"
     with Gunicorn(workers=2, env=env, log_path=log) as server:
         workers = server.wait_for_workers(2)
-        sent = 0
-        # Calls at once, until both workers have answered some (each keeps its connection open once it has).
-        for _ in range(10):
-            sent += place_calls(server.base_url, 4)
-            if connection_pids(scrape_http(server.base_url)) == {str(pid) for pid in workers}:
-                break
+        # A sync worker reading a half-sent request answers nothing else, so the calls go to the other worker;
+        # then the held request (a health check, which opens that worker's connection too) is finished.
+        with half_sent_health_check(server.port):
+            sent = place_calls(server.base_url, 4)
+        # Each worker keeps its connection open once it has answered.
         assert connection_pids(scrape_http(server.base_url)) == {str(pid) for pid in workers}
         # Whichever worker answers the scrape, it reports what both answered.
         for _ in range(4):
