@@ -104,8 +104,8 @@ def main(argv=None):
     statements = [0]
     connect = connection.connect
 
-    def counting_connect(path, timeout=5.0):
-        database = connect(path, timeout)
+    def counting_connect(path, timeout=5.0, **options):
+        database = connect(path, timeout, **options)
         database.conn.set_trace_callback(lambda sql: statements.__setitem__(0, statements[0] + 1))
         return database
 

@@ -128,10 +128,10 @@ def test_work_done_read_only_cannot_write_and_says_so(tmp_path):
     database = db.connect(str(tmp_path / "h.db"))
     database.execute("CREATE TABLE notes (text TEXT)")
     with pytest.raises(db.WriteAttempted):
-        with db.read_only(database):
-            assert database.execute("SELECT count(*) FROM notes").fetchone() == (0,)
-            with db.transaction(database):
-                database.execute("INSERT INTO notes VALUES ('refused')")
+        with db.read_only(database) as reader:
+            assert reader.execute("SELECT count(*) FROM notes").fetchone() == (0,)
+            with db.transaction(reader):
+                reader.execute("INSERT INTO notes VALUES ('refused')")
     assert database.execute("SELECT count(*) FROM notes").fetchone() == (0,)
     with db.transaction(database):  # writable again afterwards
         database.execute("INSERT INTO notes VALUES ('kept')")

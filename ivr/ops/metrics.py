@@ -68,7 +68,7 @@ class Metrics:
         self.database_errors = Counter("ivr_database_errors", "Requests that failed on a database error.",
                                        registry=registry)
         # One series per live worker (a pid label); sum() them for the host.
-        self.connections = Gauge("ivr_database_connections", "Database connections open in this worker process.",
+        self.connections = Gauge("ivr_database_connections", "Worker threads of this process keeping a database connection open (with its read-only companion).",
                                  multiprocess_mode="liveall", registry=registry)
         # Every series exists from the start, at 0, so that rates and alerts work before the first event. Kept by
         # label: labels() checks and locks on every call, which cost more than a webhook's other counting.

@@ -9,8 +9,8 @@ import sqlite_utils
 JOURNAL_SIZE_LIMIT = 4 * 1024 * 1024
 
 
-def connect(path, timeout=5.0):
-    """Open a sqlite-utils Database on `path` in WAL mode, waiting up to `timeout` seconds on locks."""
+def connect(path, timeout=5.0, reader=False):
+    """Open a sqlite-utils Database on `path` in WAL mode, waiting up to `timeout` seconds on locks (a `reader` cannot write)."""
     if path != ":memory:" and not os.path.exists(path):
         directory = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(directory):
@@ -26,6 +26,10 @@ def connect(path, timeout=5.0):
     database = sqlite_utils.Database(conn)
     if path != ":memory:" and database.journal_mode != "wal":
         database.enable_wal()
+    if reader:
+        # Set once for the connection's life: setting a flag PRAGMA expires every statement SQLite has prepared on
+        # the connection, so toggling it around each webhook's reads made SQLite parse every statement again.
+        conn.execute("PRAGMA query_only = ON")
     return database
 
 
@@ -45,21 +49,41 @@ def thread_connection(path, timeout):
     """Return this thread's open connection to `path`, opening it if there is none or its file changed."""
     cached = getattr(_thread, "db", None)
     if cached is not None:
-        key, database = cached
         try:
-            if key == (path, timeout, _file_identity(path)):
-                return database
+            if cached.key == (path, timeout, _file_identity(path)):
+                return cached.database
         except OSError:
             pass
-        _thread.db = None
-        _close_quietly(database)
+        _forget_thread_connection()
     database = connect(path, timeout)
     if path != ":memory:":
         try:
-            _thread.db = ((path, timeout, _file_identity(path)), database)
+            _thread.db = ThreadConnection((path, timeout, _file_identity(path)), database)
         except OSError:
             pass  # not kept: closed at the end of the request
     return database
+
+
+class ThreadConnection:
+    """A worker thread's kept connection, and the read-only companion it opens for work that must only read."""
+
+    def __init__(self, key, database):
+        self.key = key
+        self.database = database
+        self.reader = None
+
+    def close(self):
+        """Close both connections."""
+        for database in (self.database, self.reader):
+            if database is not None:
+                _close_quietly(database)
+
+
+def _forget_thread_connection():
+    cached = getattr(_thread, "db", None)
+    _thread.db = None
+    if cached is not None:
+        cached.close()
 
 
 def _close_quietly(database):
@@ -72,10 +96,12 @@ def _close_quietly(database):
 def release(database, failed=False):
     """End one use of a connection: keep the thread's connection open for its next use if it is clean."""
     cached = getattr(_thread, "db", None)
-    if cached is not None and cached[1] is database:
+    if cached is not None and cached.database is database:
         if not failed and not database.conn.in_transaction:
             return
         _thread.db = None
+        if cached.reader is not None:
+            _close_quietly(cached.reader)
     if database.conn.in_transaction:
         try:
             database.conn.execute("ROLLBACK")
@@ -107,16 +133,24 @@ class WriteAttempted(Exception):
 
 @contextlib.contextmanager
 def read_only(database):
-    """Run a block that may only read (SQLite's query_only); a write in it raises WriteAttempted, having done nothing."""
-    conn = database.conn
-    conn.execute("PRAGMA query_only = ON")
+    """Give a block a connection to `database`'s file that cannot write; a write in it raises WriteAttempted."""
+    cached = getattr(_thread, "db", None)
+    kept = cached is not None and cached.database is database
+    if kept and cached.reader is not None:
+        reader = cached.reader
+    else:
+        path = database.execute("PRAGMA database_list").fetchone()[2]
+        reader = connect(path, database.conn.execute("PRAGMA busy_timeout").fetchone()[0] / 1000, reader=True)
+        if kept:
+            cached.reader = reader
     try:
-        yield database
+        yield reader
     except sqlite3.OperationalError as error:
         if getattr(error, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_READONLY:
             raise WriteAttempted(str(error)) from error
         raise
     finally:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        conn.execute("PRAGMA query_only = OFF")
+        if reader.conn.in_transaction:
+            reader.conn.execute("ROLLBACK")
+        if not kept:
+            _close_quietly(reader)

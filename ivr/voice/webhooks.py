@@ -146,8 +146,8 @@ def _deliver(prepare, status=False):
     try:
         database = get_db()
         try:
-            with db.read_only(database):
-                answer = answer_on(database)
+            with db.read_only(database) as reader:
+                answer = answer_on(reader)
         except db.WriteAttempted:
             answer = None
         for _ in range(MAX_TRIES):
