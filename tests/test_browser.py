@@ -328,6 +328,14 @@ def test_every_page_fits_a_phone_and_is_photographed_in_both_languages(served, p
     page.click("header.top nav a[href='/dashboard/reports']")
     page.wait_for_url("**/dashboard/reports")
 
+    # A call's raw record is one fold under its timeline; opened on the phone, it wraps instead of widening the page.
+    page.goto(base + f"/dashboard/calls/{sid}")
+    assert page.locator("details").count() == 1
+    assert page.locator("#raw-record li").count() == page.locator("ol.timeline li.ev").count() > 0
+    assert not page.locator("#raw-record ol.raw").is_visible()
+    page.click("#raw-record > summary")
+    assert page.locator("#raw-record ol.raw").is_visible() and _overflow(page) <= 0
+
     # The charts' axis text, as rendered on the phone's screen, is at least 11 px.
     page.goto(base + "/dashboard/")
     sizes = page.eval_on_selector_all(

@@ -9,6 +9,7 @@ import pytest
 from conftest import add_call, csrf_of, rows
 from ivr import clock
 from ivr.verification import reports
+from ivr.vocabulary import CASE_STATUSES
 
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)  # 10:00 in Beijing, the dashboard's default zone
 REPORTED = "+8613912345678"
@@ -64,6 +65,31 @@ def test_an_agent_triages_a_report_assigns_notes_and_closes_it(client, login, da
     assert [entry["detail"] for entry in _audit(app, "report.status")] == [
         '{"from": "new", "to": "in_progress"}', '{"from": "in_progress", "to": "closed"}']
     assert _audit(app, "report.note") == [{"user": "abe", "target": target, "detail": '{"note_id": 1}'}]
+
+
+def _contrast(first, second):
+    """WCAG's contrast ratio of two #rrggbb colours."""
+    def luminance(colour):
+        channels = [int(colour[index:index + 2], 16) / 255 for index in (1, 3, 5)]
+        red, green, blue = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+    light, dark = sorted([luminance(first), luminance(second)], reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_each_case_status_badge_has_its_own_readable_colours(client):
+    stylesheet = re.sub(r"/\*.*?\*/", "", client.get("/static/dashboard.css").get_data(as_text=True), flags=re.S)
+    rules = {}
+    for selectors, body in re.findall(r"([^{}]+)\{([^}]*)\}", stylesheet):
+        for selector in selectors.split(","):
+            rules.setdefault(selector.strip(), {}).update(re.findall(r"([a-z-]+):\s*(#[0-9a-f]{6})", body))
+    plain = rules[".badge"]["background"]
+    colours = {status: rules.get(f".s-{status}", {}) for status in CASE_STATUSES}
+    for status, pair in colours.items():
+        assert pair.get("background") and pair.get("color"), f".s-{status} has no colours"
+        assert pair["background"] != plain, status
+        assert _contrast(pair["background"], pair["color"]) >= 4.5, status  # WCAG AA for small text
+    assert len({pair["background"] for pair in colours.values()}) == len(CASE_STATUSES)
 
 
 @pytest.mark.parametrize("form, message", [
@@ -247,6 +273,30 @@ def test_a_withheld_caller_without_a_recording_is_nothing_to_call_back(client, l
         {"id": silent, "status": "done"}, {"id": spoken, "status": "waiting"}]
     assert _audit(app, "callback.close") == [
         {"user": "abe", "target": str(silent), "detail": '{"reason": "nothing_to_call"}'}]
+
+
+def test_the_overview_counts_the_call_backs_the_list_asks_staff_to_make(client, login, database, app):
+    token = login("agent")
+    _callback(database, "CAnumber", clock.now())
+    _callback(database, "CAspoken", clock.now(), from_number=None, withheld=True)  # a message to listen to
+    silent = _callback(database, "CAsilent", clock.now(), from_number=None, recording=None, withheld=True)
+    closed = _callback(database, "CAclosed", clock.now())
+    client.post(f"/dashboard/callbacks/{closed}/attempts", data={"outcome": "reached", "csrf_token": token})
+
+    def tile():
+        page = client.get("/dashboard/").get_data(as_text=True)
+        start = page.index('id="callbacks-waiting"')
+        return page[start:page.index("</div>", start)]
+
+    listed = client.get("/dashboard/callbacks").get_data(as_text=True)
+    to_make = len(re.findall(r'<form [^>]*class="inline attempt"', listed))
+    assert to_make == 2 and "<b>2</b>" in tile() and "待回电" in tile()
+    assert "另有 1 条无法回电（没有号码也没有录音）" in tile()
+    _language(client, "en")
+    assert "and 1 with nothing to call back (no number, no recording)" in tile()
+    # Once closed, the message that left nothing to call back is no longer mentioned.
+    client.post(f"/dashboard/callbacks/{silent}/close", data={"csrf_token": token})
+    assert "<b>2</b>" in tile() and "nothing to call back" not in tile()
 
 
 # -- cancelling outreach, confirmed -----------------------------------------------------------

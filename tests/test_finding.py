@@ -137,6 +137,22 @@ def test_numbers_sort_by_reports(client, login, database):
     assert re.findall(r'class="number-link">([^<]+)<', page) == ["+8613922220000", "+8613933330000", "+8613911110000"]
 
 
+def test_a_numbers_page_shows_its_200_newest_reports_and_leads_to_every_one_page_by_page(client, login, database):
+    database["reports"].insert_all({"report_number": f"R{index:04d}", "number": SCAM, "category": "fee",
+                                    "created_at": _at(hours=index)} for index in range(203))
+    login("agent")
+    page = _page(client, f"/dashboard/numbers/{SCAM}")
+    section = page[page.index('id="number-reports"'):]
+    assert section.count('<tr class="report">') == 200 and "这里列出最新的 200 条举报。" in section
+    listed, following = [], unescape(re.search(r'href="([^"]+)" id="all-reports"', section).group(1))
+    while following:
+        page = _page(client, following)
+        listed += re.findall(r"<td>(R\d{4})</td>", page)
+        found = re.search(r'href="(/dashboard/reports\?[^"]*before=[^"]+)"', page)  # older, newest first
+        following = unescape(found.group(1)) if found else None
+    assert sorted(listed) == [f"R{index:04d}" for index in range(203)]
+
+
 # -- searching ------------------------------------------------------------------------------------
 
 

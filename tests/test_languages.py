@@ -8,6 +8,7 @@ import pytest
 
 from conftest import MERCHANT, MERCHANT_PHONE, OFFICIAL, STAFF_PASSWORD, csrf_of, rows
 from ivr.dashboard import timelinetext, uitext
+from ivr.phone import mask
 from ivr.verification import merchants
 
 REPORTED = "+8613912345678"
@@ -248,10 +249,29 @@ def test_the_timeline_tells_what_happened_in_words_with_the_raw_record_folded(ap
     read = " ".join(page_texts(genuine) + page_texts(switched))
     for expected in words:
         assert expected in read, expected
-    # The stored step and its detail are still there for whoever opens the fold, and only there.
-    timeline = genuine[genuine.index('<ol class="timeline">'):]
-    assert "identify_caller" in timeline and "outcome=registered" in timeline
-    assert "identify_caller" not in " ".join(page_texts(timeline))
+    # Rows are sentences only; the stored steps are in one fold below the timeline, and only there.
+    start = genuine.index('<ol class="timeline">')
+    rows_html = genuine[start:genuine.index("</ol>", start)]
+    assert "<details" not in rows_html and "identify_caller" not in rows_html
+    assert genuine.count("<details") == 1 and genuine.count('id="raw-record"') == 1
+    raw = genuine[genuine.index('id="raw-record"'):genuine.index("</details>", genuine.index('id="raw-record"'))]
+    assert "identify_caller · outcome=registered" in raw
+    assert "identify_caller" not in " ".join(page_texts(genuine))
+    # The fold shows the caller's number masked, as the rest of the page does.
+    assert f"from={mask(MERCHANT_PHONE)}" in raw and MERCHANT_PHONE not in raw
+
+
+def test_the_raw_record_keeps_numbers_masked_and_twilios_addresses_out(app, busy_day):
+    client = app.test_client()
+    _sign_in(client, "admin", "en")
+    for key, sid in busy_day["calls"].items():
+        page = client.get(f"/dashboard/calls/{sid}").get_data(as_text=True)
+        raw = page[page.index('id="raw-record"'):page.index("</details>", page.index('id="raw-record"'))]
+        assert len(re.findall(r"<li><code", raw)) == page.count('<li class="ev '), key  # one line per row
+        assert "api.twilio.com" not in raw and "api.twilio.com" not in page, key
+        [caller] = rows(app, "SELECT from_number FROM calls WHERE sid = ?", [sid])
+        if caller["from_number"]:
+            assert caller["from_number"] not in page, key
 
 
 @pytest.mark.parametrize("lang, title, words", [
@@ -315,3 +335,29 @@ def test_exports_carry_local_time_with_the_zone_and_the_languages_labels(app, bu
     assert withheld and set(withheld) == {"号码隐藏" if lang == "zh" else "withheld"}
     reports_header = next(csv.reader(io.StringIO(client.get("/dashboard/reports.csv").get_data(as_text=True).lstrip("\ufeff"))))
     assert not {"report_number", "created_at", "counted"} & set(reports_header)
+
+
+def test_the_words_the_first_try_left_unfinished_now_read_as_chinese(app, client, staff, database):
+    from conftest import add_call
+    from ivr.verification import reports
+
+    stamp = "2026-03-02T02:00:00.000Z"
+    record = {"kind": "record", "node": "leave_message", "detail": '{"sid": "RE%s", "recorded": true}' % ("0" * 32)}
+    add_call(database, "CAmissing", stamp, events=[record], from_number=None, from_raw="Anonymous", duration=None,
+             status="in-progress")
+    database["recordings"].insert({"sid": "RE" + "0" * 32, "call_sid": "CAmissing", "status": "pending",
+                                   "duration": None, "created_at": stamp})
+    reports.file_report(database, "fee", number=REPORTED)
+    _sign_in(client, "admin", "zh")
+    client.post(f"/dashboard/numbers/{REPORTED}/status",
+                data={"status": "cleared", "reason": "核实为银行号码", "csrf_token": csrf_of(client)})
+
+    page = client.get("/dashboard/calls/CAmissing").get_data(as_text=True)
+    recording = page[page.index('id="recordings"'):page.index("</dd>", page.index('id="recordings"'))]
+    # No duration is known: nothing is said about one (it read "录音 s").
+    assert "尚未从 Twilio 复制" in recording and " s" not in recording and "秒" not in recording
+    assert '<span id="caller">号码隐藏</span>' in page and "withheld" not in " ".join(page_texts(page))
+    # A number ruled out is not "deleted" (清除), and the filter's reset says what it clears.
+    numbers = client.get("/dashboard/numbers").get_data(as_text=True)
+    assert "已排除嫌疑" in numbers and "已清除" not in numbers
+    assert ">清除条件</a>" in client.get("/dashboard/calls").get_data(as_text=True)

@@ -9,14 +9,14 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from test_report import report, third_merchant
+from test_verify import to_code, wrong
+from twilio_mock import ACCOUNT_SID
 
 from conftest import rows
 from ivr import clock
 from ivr.notify import alerts, smstext
 from ivr.storage import db, outbox
-from test_report import report, third_merchant
-from test_verify import to_code, wrong
-from twilio_mock import ACCOUNT_SID
 
 SMS_FROM = "+8610690000"
 HOTLINE = "+864009001234"  # the number the call helper dials

@@ -1,4 +1,5 @@
 """`flask purge`: old calls lose events, numbers and recording links; the overview's counts stay the same."""
+import glob
 import hashlib
 from datetime import datetime, timedelta, timezone
 
@@ -199,3 +200,66 @@ def test_days_must_be_a_whole_number(app, runner, days):
 def test_days_are_required(app, runner):
     result = runner.invoke(args=["purge"])
     assert result.exit_code == 2 and "--older-than" in result.output
+
+
+NOTE_OLD = "回拨举报人 13800138000，对方说骗子自称银联客服"
+NOTE_NEW = "今天又有商户来电询问同一个号码"
+
+
+def _note(app, report_number, text):
+    """A staff note written on the report numbered `report_number`, as the dashboard writes one."""
+    from ivr.verification import cases
+
+    database = db.connect(app.config["DATABASE"])
+    try:
+        [report] = database.query("SELECT id FROM reports WHERE report_number = ?", [report_number])
+        cases.add_note(database, report["id"], text, "ada")
+        return report["id"]
+    finally:
+        database.conn.close()
+
+
+def test_purge_empties_the_notes_of_old_reports_and_keeps_who_wrote_them(app, history, client, login):
+    old_report, new_report = _note(app, "R50", NOTE_OLD), _note(app, "R3", NOTE_NEW)
+    database = db.connect(app.config["DATABASE"])
+    try:
+        planned = retention.purge(database, 30, dry_run=True, now=NOW)
+        summary = retention.purge(database, 30, now=NOW)
+        again = retention.purge(database, 30, now=NOW)
+    finally:
+        database.conn.close()
+
+    assert planned["report_notes"] == summary["report_notes"] == 1 and again["report_notes"] == 0
+    assert rows(app, "SELECT report_id, author, body FROM report_notes ORDER BY id") == [
+        {"report_id": old_report, "author": "ada", "body": ""},
+        {"report_id": new_report, "author": "ada", "body": NOTE_NEW}]
+    # Gone from the files too, write-ahead log included, not merely from the rows.
+    for path in glob.glob(app.config["DATABASE"] + "*"):
+        with open(path, "rb") as handle:
+            assert "骗子自称银联客服".encode() not in handle.read(), path
+    # The case still shows that a note was written, by whom and when, and says why its text is gone.
+    login("agent")
+    notes = client.get(f"/dashboard/reports/{old_report}").get_data(as_text=True).split('id="notes"')[1]
+    assert "ada" in notes and "已按保留期限删除" in notes and "银联" not in notes
+    assert NOTE_NEW in client.get(f"/dashboard/reports/{new_report}").get_data(as_text=True)
+
+
+def test_erasing_a_merchant_empties_its_reports_notes_and_its_numbers_in_other_notes(app, history, verification):
+    database = db.connect(app.config["DATABASE"])
+    try:
+        with db.transaction(database):
+            database.execute("UPDATE reports SET merchant_id = ? WHERE report_number = 'R3'", [verification.merchant])
+    finally:
+        database.conn.close()
+    theirs = _note(app, "R3", "商户说对方要求刷卡激活")
+    local = verification.phone.removeprefix("+86")
+    other = _note(app, "R50", f"示例便利店（{local}）也接到过这个号码的电话")
+
+    database = db.connect(app.config["DATABASE"])
+    try:
+        summary = retention.purge_merchant(database, verification.merchant)
+    finally:
+        database.conn.close()
+    assert summary["report_notes"] == 2
+    bodies = {row["report_id"]: row["body"] for row in rows(app, "SELECT report_id, body FROM report_notes")}
+    assert bodies == {theirs: "", other: "[redacted]（[redacted]）也接到过这个号码的电话"}

@@ -8,8 +8,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from werkzeug.serving import make_server
 
-from ivr.cli import backup
-from ivr.cli import notify, recordings, twilio
+from ivr.cli import backup, copydb, notify, recordings, twilio
 from ivr.devtools import demo
 from ivr.devtools.terminal import play, signing_token
 from ivr.errors import FlowError
@@ -24,6 +23,7 @@ def init_app(app):
     for command in (init_db_command, check_flows_command, call_command, demo_command, twilio.twilio_group):
         app.cli.add_command(command)
     backup.init_app(app)
+    copydb.init_app(app)
     notify.init_app(app)
     recordings.init_app(app)
 

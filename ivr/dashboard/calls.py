@@ -18,7 +18,7 @@ from flask import (
 
 from ivr.calllog import timeline as calldetail
 from ivr.dashboard import callsearch, localtime, recordings, reportlist, uitext
-from ivr.dashboard.helpers import identified_by_words, masked_number, safe_next
+from ivr.dashboard.helpers import identified_by_words, masked_number, raw_record_line, safe_next
 from ivr.database import get_db
 from ivr.errors import InvalidInput
 from ivr.staff import audit, reveals, users
@@ -74,7 +74,8 @@ def call(sid):
     found = calldetail.call_timeline(get_db(), sid)
     if found is None:
         abort(404)
-    return render_template("dashboard/call.html", call_languages=_call_languages(), **found)
+    return render_template("dashboard/call.html", call_languages=_call_languages(),
+                           raw_record=[raw_record_line(event) for event in found["events"]], **found)
 
 
 @bp.post("/reveal")

@@ -10,8 +10,8 @@ from ivr.dashboard import timelinetext, uitext
 from ivr.database import get_db
 from ivr.phone import mask, to_e164
 from ivr.staff import reveals
-from ivr.telephony import rest
 from ivr.staff.auth import SESSIONLESS_PREFIXES, actor, csrf_token, current_session, current_user
+from ivr.telephony import rest
 
 # A number as the hotline stores it (E.164); merchant numbers (15 digits, no '+') are not phone numbers.
 E164_NUMBER = re.compile(r"\+[0-9]{6,15}")
@@ -75,6 +75,20 @@ def _masked_field(key, value):
     if isinstance(value, str) and any(ch.isdigit() for ch in value):
         return mask(to_e164(value) or value)  # typed as "138..." it is still someone's number
     return masked_numbers(value)
+
+
+def raw_record_line(event):
+    """Return one stored event as the folded raw record shows it: kind, step and detail, numbers masked and the
+    recording's address at Twilio left out."""
+    parts = [event["kind"]]
+    if event.get("node"):
+        parts.append(event["node"])
+    if event["kind"] in ("action", "error") and event.get("text"):
+        parts.append(event["text"])
+    detail = masked_numbers(event.get("detail_data") or {})
+    parts += [f"{key}={value if isinstance(value, str) else pretty(value)}" for key, value in detail.items()
+              if not key.endswith("url")]
+    return " · ".join(str(part) for part in parts)
 
 
 def security_headers(response):

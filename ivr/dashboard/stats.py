@@ -121,6 +121,8 @@ def overview(database, period=None):
                if value is not None and value >= 0]
     total = sum(sum(values) for values in per_day.values())
     with_verdict = total - sum(per_day[None])
+    # As the call-backs list shows them: a message with no number and no recording is not a call-back to make.
+    to_call, nothing_to_call = store.count_waiting_callbacks(database)
     return {
         "labels": labels,
         "per_day": per_day,
@@ -134,7 +136,8 @@ def overview(database, period=None):
         "abandoned": sum(abandoned),
         "reports_total": sum(reports),
         "today": today_figures(database),
-        "callbacks_waiting": store.count_waiting_callbacks(database),
+        "callbacks_waiting": to_call,
+        "callbacks_nothing_to_call": nothing_to_call,
     }
 
 

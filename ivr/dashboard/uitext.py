@@ -198,6 +198,9 @@ ZH.update({
     "{n} attempts": "已回拨 {n} 次",
     "Withheld number, no recording: nothing to call back.": "号码隐藏且没有录音：无法回电。",
     "No number and no recording: nothing to call back.": "没有号码也没有录音：无法回电。",
+    "The 200 newest reports.": "这里列出最新的 200 条举报。",
+    "Every report of this number, page by page, in Reports": "在“举报”列表中分页查看这个号码的全部举报",
+    "and {n} with nothing to call back (no number, no recording)": "另有 {n} 条无法回电（没有号码也没有录音）",
     "This call-back has a number or a recording: log an attempt instead.": "该回电有号码或录音，请记录回拨结果。",
     "Choose how the call went: reached, no answer or wrong number.": "请选择回拨结果：已联系上、无人接听或号码错误。",
     "This call-back is already closed.": "该回电已结束。",
@@ -226,7 +229,9 @@ EN = {
 }
 ZH.update({
     "Clear": "清除条件", "Confirm or clear": "确认或排除嫌疑", "Rule out": "排除嫌疑",
-    "withheld": "号码隐藏", "Menu": "菜单", "Raw record": "原始记录", "{n} s": "{n} 秒", "+{n} s": "+{n} 秒",
+    "withheld": "号码隐藏", "Menu": "菜单", "Raw record": "原始记录",
+    "Each step as stored, in the order above, for checking the flow (numbers masked).":
+        "按上面的顺序列出存储的每一步，供核查流程（号码已隐去部分数字）。", "{n} s": "{n} 秒", "+{n} s": "+{n} 秒",
     "What happened": "经过", "Yes": "是", "No": "否",
     "Bad request": "请求有误", "Not allowed": "没有权限", "Page not found": "找不到页面",
     "Method not allowed": "不支持此操作", "Conflict": "与现有记录冲突", "Request too large": "请求过大",

@@ -3,8 +3,7 @@ import re
 from datetime import timedelta
 
 from ivr import clock
-from ivr.storage import db
-from ivr.storage import recordings
+from ivr.storage import db, recordings
 
 BATCH_SIZE = 500
 # Old calls: ended before the cutoff, or (status callback lost) started before it and never ended.
@@ -27,6 +26,10 @@ DETAILS = (
     # The reported number is the scammer's and stays for the watchlist; the reporter's number goes.
     ("reports", "id", "SET reporter_number = NULL, recording_url = NULL, recording_sid = NULL",
      "created_at < :cutoff AND (reporter_number IS NOT NULL OR recording_url IS NOT NULL OR recording_sid IS NOT NULL)"),
+    # Staff notes on a report are free text (a reporter's number, what they said): their text goes with the report's
+    # personal data; who wrote one and when stay, so the case still shows that it was worked.
+    ("report_notes", "id", "SET body = ''",
+     "body != '' AND report_id IN (SELECT id FROM reports WHERE created_at < :cutoff)"),
     ("code_attempts", "id", "SET caller_number = NULL", "at < :cutoff AND caller_number IS NOT NULL"),
     # An SMS note names the merchant's phone and what was confirmed; its status stays for the counts.
     ("sms_notes", "id", "SET to_number = '', body = ''", "created_at < :cutoff AND body != ''"),
@@ -79,15 +82,19 @@ def purge_merchant(database, merchant_id, batch_size=BATCH_SIZE, delete_recordin
                                              [merchant_id]).rowcount
         summary["merchant"] = database.execute("UPDATE merchants SET name = '' WHERE id = ?", [merchant_id]).rowcount
     mine = "merchant_id = :merchant"
+    changes = {table: change for table, _, change, _ in DETAILS}
     for table, key, change, where in (
-        ("reports", "id", DETAILS[1][2], f"{mine} AND (reporter_number IS NOT NULL OR recording_sid IS NOT NULL)"),
-        ("code_attempts", "id", DETAILS[2][2], f"{mine} AND caller_number IS NOT NULL"),
-        ("sms_notes", "id", DETAILS[3][2],
+        ("reports", "id", changes["reports"], f"{mine} AND (reporter_number IS NOT NULL OR recording_sid IS NOT NULL)"),
+        ("report_notes", "id", changes["report_notes"],
+         f"body != '' AND report_id IN (SELECT id FROM reports WHERE {mine})"),
+        ("code_attempts", "id", changes["code_attempts"], f"{mine} AND caller_number IS NOT NULL"),
+        ("sms_notes", "id", changes["sms_notes"],
          f"call_sid IN (SELECT sid FROM calls WHERE {mine}) AND body != ''"),
     ):
         summary[table] = _clear_rows(database, table, key, change, where, {"merchant": merchant_id}, batch_size,
                                      summary, delete_recording)
     summary["audit"] = _redact_audit(database, None, batch_size, phones + names)
+    summary["report_notes"] += _redact_notes(database, phones + names)
     summary.update(settle(database, optimise=summary["events"] > 0))
     return summary
 
@@ -214,6 +221,22 @@ def _redact_audit(database, cutoff, batch_size, numbers=()):
                 database.conn.executemany("UPDATE audit SET detail = ? WHERE id = ?", changes)
         redacted += len(changes)
         after = rows[-1][0]
+
+
+def _redact_notes(database, words):
+    """Replace these words (a merchant's name and phones) in every report's notes; return how many notes changed."""
+    if not words:
+        return 0
+    changes = []
+    # Notes are written by hand, a few a day: reading them all once is cheap.
+    for note_id, body in database.execute("SELECT id, body FROM report_notes WHERE body != ''").fetchall():
+        cleaned = _redacted(body, words)
+        if cleaned != body:
+            changes.append((cleaned, note_id))
+    if changes:
+        with db.transaction(database):
+            database.conn.executemany("UPDATE report_notes SET body = ? WHERE id = ?", changes)
+    return len(changes)
 
 
 def _redacted(detail, words):

@@ -3,8 +3,14 @@ from ivr.vocabulary import FINAL_STATUSES
 
 
 def count_waiting_callbacks(database):
-    """Return how many call-back requests are waiting."""
-    return database.execute("SELECT count(*) FROM callbacks WHERE status = 'waiting'").fetchone()[0]
+    """Return (call-backs waiting to be made, waiting messages that leave nothing to call back)."""
+    # "Nothing to call back" is verification.cases.nothing_to_call: no number to ring and no recording to hear.
+    to_make, nothing = database.execute(
+        "SELECT sum(something), sum(NOT something) FROM (SELECT coalesce(from_number, '') != ''"
+        " OR coalesce(recording_sid, '') != '' OR coalesce(recording_url, '') != '' AS something"
+        " FROM callbacks WHERE status = 'waiting')"
+    ).fetchone()
+    return to_make or 0, nothing or 0
 
 
 def calls_by_day(database, days, verdicts):

@@ -5,9 +5,9 @@ from datetime import timedelta
 
 from ivr import clock
 from ivr.errors import Conflict, InvalidInput
+from ivr.notify import alerts
 from ivr.phone import to_e164
 from ivr.staff import audit
-from ivr.notify import alerts
 from ivr.storage import reports as store
 from ivr.storage.db import transaction
 from ivr.textrules import check_characters
