@@ -267,7 +267,7 @@ def summary(label, stats, elapsed, server, cpu=None):
               f" load driver {driver_cpu / count * 1000:.2f} ms (process CPU during the run / requests)")
     peaks = server.peak_rss_kib()
     if peaks:
-        print(f"  peak RSS per worker so far (VmHWM): " + ", ".join(f"{kib / 1024:.1f} MiB" for kib in peaks.values())
+        print("  peak RSS per worker so far (VmHWM): " + ", ".join(f"{kib / 1024:.1f} MiB" for kib in peaks.values())
               + f"; mean {statistics.mean(peaks.values()) / 1024:.1f} MiB")
     if stats.journeys:
         print("  calls: " + ", ".join(f"{name} {number}" for name, number in sorted(stats.journeys.items())))

@@ -3,6 +3,7 @@ import csv
 import io
 import re
 from datetime import datetime, timedelta, timezone
+from html import unescape
 
 import pytest
 
@@ -32,6 +33,33 @@ def _row(page, marker):
     """The table row of `page` holding `marker`."""
     start = page.rindex("<tr", 0, page.index(marker))
     return page[start:page.index("</tr>", start)]
+
+
+def _link(page, rel):
+    found = re.search(rf'href="([^"]+)" rel="{rel}"', page)
+    return unescape(found.group(1)) if found else None
+
+
+def _walk(client, url, listed):
+    """Follow a list's rel="next" links from `url` to its last page, then its rel="prev" links back to the first.
+
+    Returns (what `listed(page)` finds on each page going forward, on each page coming back, every link followed).
+    """
+    forward, back, links = [], [], []
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        page = response.get_data(as_text=True)
+        forward.append(listed(page))
+        url = _link(page, "next")
+        links += [url] if url else []
+    url = _link(page, "prev")
+    while url:
+        links.append(url)
+        page = client.get(url).get_data(as_text=True)
+        back.append(listed(page))
+        url = _link(page, "prev")
+    return forward, back, links
 
 
 def _audit(app, action):
@@ -165,6 +193,25 @@ def test_the_reports_list_pages_oldest_first_too(client, login, database):
     assert client.get("/dashboard/reports?sort=oldest&after=abc").status_code == 400
 
 
+@pytest.mark.parametrize("sort", ["newest", "oldest"])
+def test_the_reports_list_pages_forward_to_the_last_page_and_back_keeping_its_filters(client, login, database, sort):
+    login("agent")
+    kept = []
+    for index in range(130):
+        report = reports.file_report(database, "fee" if index % 3 else "remote_app", number=REPORTED)
+        if index % 3:
+            kept.append(str(report["id"]))
+    query = "?category=fee&status=new" + ("&sort=oldest" if sort == "oldest" else "")
+    forward, back, links = _walk(client, "/dashboard/reports" + query,
+                                 lambda page: re.findall(r'<a href="/dashboard/reports/(\d+)">', page))
+    expected = kept if sort == "oldest" else kept[::-1]
+    assert [len(found) for found in forward] == [50, 36] and sum(forward, []) == expected
+    assert back == forward[-2::-1]
+    assert all("category=fee" in link and "status=new" in link and ("sort=oldest" in link) == (sort == "oldest")
+               for link in links)
+    assert client.get("/dashboard/reports?after=abc").status_code == 400
+
+
 def _ask_about(call, number, from_):
     """A verify call that gives no code and says `number` called them."""
     call.start(from_=from_)
@@ -192,6 +239,44 @@ def test_a_report_links_every_call_that_asked_about_its_number(client, login, da
     listing = client.get("/dashboard/reports").get_data(as_text=True)
     assert f'href="/dashboard/reports/{report["id"]}#asked">2 通</a>' in _row(listing, f"<td>{report['report_number']}</td>")
     assert "#asked" not in _row(listing, f"<td>{unrelated['report_number']}</td>")
+
+
+def test_a_reports_asking_calls_page_forward_and_back(client, login, database):
+    report = reports.file_report(database, "fee", number=REPORTED)
+    detail = '{"number": "%s", "raw": "13912345678", "signals": [], "hidden": false}' % REPORTED
+    asking = [f"CAk{index:03d}" for index in range(123)]
+    for index, sid in enumerate(asking):
+        add_call(database, sid, clock.stamp(NOW - timedelta(minutes=200 - index)),
+                 events=[{"kind": "number", "node": "check_number", "detail": detail}])
+    add_call(database, "CAnot", clock.stamp(NOW), events=[{"kind": "number", "node": "check_number",
+                                                           "detail": detail.replace(REPORTED, "+8613700137000")}])
+    login("agent")
+
+    def listed(page):
+        return re.findall(r'href="/dashboard/calls/(CA\w+)"', page[page.index('id="asked"'):])
+
+    forward, back, links = _walk(client, f"/dashboard/reports/{report['id']}", listed)
+    assert [len(found) for found in forward] == [50, 50, 23] and sum(forward, []) == asking[::-1]
+    assert back == forward[-2::-1] and all(link.endswith("#asked") for link in links)
+    assert client.get(f"/dashboard/reports/{report['id']}?asked_after=x").status_code == 400
+
+
+def test_outreach_pages_forward_and_back_keeping_its_filters(client, login, verification):
+    made = []
+    for index in range(118):
+        created = verification.add_outreach(merchant=verification.other if index % 5 == 0 else verification.merchant)
+        if index % 5:
+            made.append(str(created["id"]))
+    login("agent")
+
+    def listed(page):
+        return re.findall(r"<tr>\s*<td>(\d+)</td>", page)
+
+    forward, back, links = _walk(client, f"/dashboard/outreach?state=open&merchant={verification.merchant}", listed)
+    assert [len(found) for found in forward] == [50, 44] and sum(forward, []) == made[::-1]
+    assert back == forward[-2::-1]
+    assert all("state=open" in link and f"merchant={verification.merchant}" in link for link in links)
+    assert client.get("/dashboard/outreach?after=1x").status_code == 400
 
 
 # -- call-backs as a work queue -------------------------------------------------------------
@@ -243,14 +328,31 @@ def test_call_backs_wait_oldest_first_with_their_wait_and_attempts(client, login
         '{"attempt_id": 3, "outcome": "reached"}', '{"attempt_id": 4, "outcome": "wrong_number"}']
 
 
-def test_the_call_back_queue_pages(client, login, database, fixed_clock):
+def test_the_call_back_queue_pages_forward_and_back_and_so_do_the_closed_ones(client, login, database, fixed_clock):
     login("agent")
-    made = [_callback(database, f"CA{index:03d}", NOW - timedelta(minutes=500 - index)) for index in range(103)]
-    first = client.get("/dashboard/callbacks").get_data(as_text=True)
-    assert re.findall(r'id="callback-(\d+)"', first) == [str(made_id) for made_id in made[:100]]
-    following = re.search(r'href="(/dashboard/callbacks\?[^"]+)">下一页', first).group(1).replace("&amp;", "&")
-    assert re.findall(r'id="callback-(\d+)"', client.get(following).get_data(as_text=True)) == [
-        str(made_id) for made_id in made[100:]]
+    # Pairs left in the same minute, so the id decides between them.
+    waiting = [_callback(database, f"CAw{index:03d}", NOW - timedelta(minutes=500 - index // 2)) for index in range(203)]
+    closed = []
+    for index in range(120):
+        made = _callback(database, f"CAd{index:03d}", NOW - timedelta(days=2))
+        database["callbacks"].update(made, {"status": "done", "done_by": "ada",
+                                            "done_at": clock.stamp(NOW - timedelta(hours=index // 2))})
+        closed.append(str(made))
+
+    forward, back, links = _walk(client, "/dashboard/callbacks", lambda page: re.findall(r'id="callback-(\d+)"', page))
+    assert forward == [[str(made) for made in waiting[start:start + 100]] for start in (0, 100, 200)]
+    assert back == forward[-2::-1] and all("status=waiting" in link for link in links)
+    page = client.get(links[0]).get_data(as_text=True)
+    assert "← 上一页</a>" in page and "下一页 →</a>" in page
+
+    # Closed ones: the most recently closed first; the waiting ones never show among them.
+    forward, back, links = _walk(client, "/dashboard/callbacks?status=done",
+                                 lambda page: re.findall(r'id="callback-(\d+)"', page))
+    assert [len(found) for found in forward] == [100, 20]
+    # Pairs closed at the same moment: the later id first, as everywhere in this newest-first list.
+    assert sum(forward, []) == [closed[index] for pair in range(60) for index in (2 * pair + 1, 2 * pair)]
+    assert back == forward[-2::-1] and all("status=done" in link for link in links)
+    assert client.get("/dashboard/callbacks?before=x").status_code == 400
 
 
 @pytest.mark.parametrize("lang, words", [("zh", "号码隐藏且没有录音：无法回电。"),

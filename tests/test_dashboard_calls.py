@@ -105,7 +105,7 @@ def test_keyset_pages_cover_every_call_once_in_both_directions(client, login, da
     login("agent")
     base = NOW - timedelta(hours=1)
     for index in range(120):
-        # Pairs share a start time, so the rowid tie-breaker matters.
+        # Pairs share a start time, so the sid tie-breaker matters.
         add_call(database, f"CA{index:04d}", clock.stamp(base - timedelta(seconds=index // 2)))
     seen, pages, url = [], [], "/dashboard/calls"
     while url:
@@ -121,6 +121,17 @@ def test_keyset_pages_cover_every_call_once_in_both_directions(client, login, da
     newer = re.search(r'href="(/dashboard/calls\?after=[^"]+)"', last_page).group(1).replace("&amp;", "&")
     assert re.findall(r'href="/dashboard/calls/(CA\d+)"', client.get(newer).get_data(as_text=True)) == pages[1][1]
     assert client.get("/dashboard/calls?before=garbage").status_code == 400
+    # A link kept from the release that paged by SQLite's rowid ("<started_at>|<rowid>") opens the first page.
+    old_link = client.get("/dashboard/calls", query_string={"before": f"{clock.stamp(base)}|8123"})
+    assert old_link.status_code == 200
+    assert re.findall(r'href="/dashboard/calls/(CA\d+)"', old_link.get_data(as_text=True)) == pages[0][1]
+
+
+@pytest.mark.parametrize("cursor", ["2026-01-01T00:00:00Z|CA1' OR 1=1", "|CA0001", "2026-01-01T00:00:00Z|", "x" * 300])
+def test_a_calls_cursor_that_is_not_ours_is_a_400(client, login, seeded, cursor):
+    login("agent")
+    assert client.get("/dashboard/calls", query_string={"before": cursor}).status_code == 400
+    assert client.get("/dashboard/calls", query_string={"after": cursor}).status_code == 400
 
 
 @pytest.mark.parametrize("cursor", ["abc", "-1", "9" * 40])

@@ -2,6 +2,7 @@
 them", the overview's period and its bars, trends with location and carrier, and the suspected-number banner."""
 import json
 import re
+import urllib.parse
 from datetime import datetime, timedelta, timezone
 from html import unescape
 
@@ -82,6 +83,10 @@ def test_a_merchants_calls_page_back_through_every_call(client, login, database,
     older = _page(client, _link(first, "next"))
     assert len(set(_sids(first)) | set(_sids(older))) == 57 and _link(older, "next") is None
     assert client.get(f"/dashboard/merchants/{verification.merchant}?calls_before=nonsense").status_code == 400
+    # A link from the release that paged by rowid opens the newest calls.
+    kept = _page(client, f"/dashboard/merchants/{verification.merchant}?"
+                 + urllib.parse.urlencode({"calls_before": f"{_at(hours=0)}|31"}))
+    assert _sids(kept) == _sids(first)
 
 
 def test_the_audit_log_pages_older_then_newer_keeping_its_filter(client, login, database):
@@ -99,6 +104,56 @@ def test_the_audit_log_pages_older_then_newer_keeping_its_filter(client, login, 
     assert re.findall(r"139000\d+|\*{4}\d{4}", newer) == re.findall(r"139000\d+|\*{4}\d{4}", first)
     table = second[second.index('id="audit"'):]
     assert "export.calls" not in table and _link(first, "prev") is None
+
+
+def _walk(client, url, listed):
+    """Follow a list's rel="next" links from `url` to its last page, then its rel="prev" links back to the first.
+
+    Returns (what `listed(page)` finds on each page going forward, on each page coming back, every link followed).
+    """
+    forward, back, links = [], [], []
+    while url:
+        page = _page(client, url)
+        forward.append(listed(page))
+        url = _link(page, "next")
+        links += [url] if url else []
+    url = _link(page, "prev")
+    while url:
+        links.append(url)
+        page = _page(client, url)
+        back.append(listed(page))
+        url = _link(page, "prev")
+    return forward, back, links
+
+
+def test_the_users_list_pages_by_number_forward_and_back(client, login, database):
+    database["users"].insert_all({"name": f"agent{index:03d}", "role": "agent", "password_hash": "x",
+                                  "created_at": _at(), "password_changed_at": _at()} for index in range(118))
+    login("admin")
+    forward, back, links = _walk(client, "/dashboard/users",
+                                 lambda page: re.findall(r"<tr>\s*<td>([\w.@-]+)", page))
+    assert [len(found) for found in forward] == [50, 50, 20]
+    assert sum(forward, []) == sorted(["abe", "ada"] + [f"agent{index:03d}" for index in range(118)])
+    assert back == forward[-2::-1] and links == ["/dashboard/users?page=2", "/dashboard/users?page=3",
+                                                 "/dashboard/users?page=2", "/dashboard/users?page=1"]
+    assert '<span class="muted">3 / 3</span>' in _page(client, "/dashboard/users?page=3")
+
+
+def test_the_merchants_who_asked_about_a_number_page_forward_and_back(client, login, database):
+    database["merchants"].insert_all({"id": f"8984403581{index:05d}", "name": f"商户{index}", "created_at": _at(),
+                                      "updated_at": _at()} for index in range(112))
+    for index in range(112):
+        _asked(database, f"CAq{index:03d}", SCAM, _at(hours=index), f"8984403581{index:05d}")
+    _asked(database, "CAqx", "+8613700137000", _at(), "898440358100000")
+    login("agent")
+
+    def listed(page):
+        return re.findall(r'<tr class="asker">\s*<td><a href="/dashboard/merchants/(\d+)"', page)
+
+    forward, back, links = _walk(client, f"/dashboard/numbers/{SCAM}", listed)
+    assert [len(found) for found in forward] == [50, 50, 12]
+    assert sum(forward, []) == [f"8984403581{index:05d}" for index in range(112)]  # the latest asking first
+    assert back == forward[-2::-1] and all(link.endswith("#asking") for link in links)
 
 
 # -- sorting --------------------------------------------------------------------------------------

@@ -326,8 +326,9 @@ def test_exports_carry_local_time_with_the_zone_and_the_languages_labels(app, bu
     exported = list(csv.DictReader(io.StringIO(text)))
     [stored] = rows(app, "SELECT started_at FROM calls WHERE sid = ?", [busy_day["sid"]])
     [row] = [row for row in exported if busy_day["sid"] in row.values()]
-    from ivr import clock
     from zoneinfo import ZoneInfo
+
+    from ivr import clock
 
     local = clock.parse(stored["started_at"]).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M:%S")
     assert row[started] == local and row[verdict] == genuine and "****" in row[caller]

@@ -8,8 +8,7 @@ from pg import postgresql_url, query  # noqa: F401 - postgresql_url is a fixture
 
 from conftest import rows
 from ivr import clock
-from ivr.storage import callbacklist, cases, merchants, outbox, pgschema, recordings, sessions, staff
-from ivr.storage import db
+from ivr.storage import callbacklist, cases, db, merchants, outbox, pgschema, recordings, sessions, staff
 from ivr.storage.tables import metadata
 
 # Every byte value, and a NUL at the end, as a recording's audio.

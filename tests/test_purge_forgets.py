@@ -4,11 +4,11 @@ import io
 import wave
 
 import pytest
+from twilio_mock import ACCOUNT_SID
 
 from conftest import rows
 from ivr.staff import audit
 from ivr.storage import db
-from twilio_mock import ACCOUNT_SID
 
 STRANGER = "+8613312345678"
 WORDS = "翡翠孔雀在窗台上唱歌"

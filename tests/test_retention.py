@@ -263,3 +263,20 @@ def test_erasing_a_merchant_empties_its_reports_notes_and_its_numbers_in_other_n
     assert summary["report_notes"] == 2
     bodies = {row["report_id"]: row["body"] for row in rows(app, "SELECT report_id, body FROM report_notes")}
     assert bodies == {theirs: "", other: "[redacted]（[redacted]）也接到过这个号码的电话"}
+
+
+def test_the_purge_command_says_how_many_report_notes_it_emptied(app, history, runner, verification):
+    _note(app, "R50", NOTE_OLD)
+    _note(app, "R3", NOTE_NEW)
+    planned = runner.invoke(args=["purge", "--older-than", "30", "--dry-run"])
+    assert planned.exit_code == 0, planned.output
+    assert "; 1 report notes emptied (author and time kept);" in planned.output
+    done = runner.invoke(args=["purge", "--older-than", "30"])
+    assert "; 1 report notes emptied (author and time kept);" in done.output
+    assert "; 0 report notes emptied" in runner.invoke(args=["purge", "--older-than", "30"]).output
+
+    # Erasing a merchant counts the notes it emptied and those it struck the merchant's name and phones from.
+    _note(app, "R3", f"示例便利店（{verification.phone}）也接到过这个号码的电话")
+    erased = runner.invoke(args=["purge", "--merchant", verification.merchant])
+    assert erased.exit_code == 0, erased.output
+    assert "; 1 report notes emptied or redacted (author and time kept);" in erased.output

@@ -3,10 +3,10 @@ import socket
 from types import SimpleNamespace
 
 import pytest
+from twilio_mock import ACCOUNT_SID, EXAMPLE_NUMBER, EXAMPLE_NUMBER_SID
 
 from ivr.errors import InvalidInput, TwilioUnavailable
 from ivr.telephony import numbers, rest
-from twilio_mock import ACCOUNT_SID, EXAMPLE_NUMBER, EXAMPLE_NUMBER_SID
 
 PUBLIC = "https://hotline.example.com"
 NUMBER_PATH = f"/2010-04-01/Accounts/{ACCOUNT_SID}/IncomingPhoneNumbers/{EXAMPLE_NUMBER_SID}.json"

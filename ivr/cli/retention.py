@@ -82,12 +82,14 @@ def _report(summary, days, dry_run, merchant_id):
     if merchant_id:
         click.echo(f"Merchant {merchant_id}: name and {summary['phones']} phones erased;"
                    f" {summary['reports']} reports, {summary['code_attempts']} code attempts and"
-                   f" {summary['sms_notes']} SMS notes cleared; {summary['audit']} audit rows redacted.")
+                   f" {summary['sms_notes']} SMS notes cleared; {summary['report_notes']} report notes emptied or"
+                   f" redacted (author and time kept); {summary['audit']} audit rows redacted.")
     else:
         click.echo(
             f"{summary['callbacks']} call-back requests and {summary['reports']} reports (caller numbers and"
             f" recording links cleared; reported numbers kept); {summary['code_attempts']} code attempts (caller number"
-            f" cleared); {summary['sms_notes']} SMS notes cleared; {summary['deliveries']} stored webhook answers"
+            f" cleared); {summary['sms_notes']} SMS notes cleared; {summary['report_notes']} report notes emptied"
+            f" (author and time kept); {summary['deliveries']} stored webhook answers"
             f" deleted." + ("" if dry_run else f" {summary['audit']} audit rows had phone numbers redacted.")
         )
     if summary.get("recordings_left_at_twilio"):

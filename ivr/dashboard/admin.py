@@ -3,6 +3,7 @@ import json
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
+from ivr.dashboard import paging
 from ivr.dashboard.helpers import masked_numbers
 from ivr.database import get_db
 from ivr.errors import Conflict, InvalidInput, NotFound
@@ -13,6 +14,7 @@ from ivr.storage import auditlist
 
 bp = Blueprint("dash_admin", __name__, url_prefix="/dashboard")
 guard(bp)
+USERS_PAGE = 50
 
 
 @bp.get("/audit")
@@ -66,9 +68,18 @@ def user_list():
 
 
 def _user_page(temporary=None, status=200):
-    """The users page; `temporary` is {name, password} right after a reset, shown this once and never stored."""
-    return render_template("dashboard/users.html", rows=users.list_users(get_db()), roles=users.ROLES,
-                           temporary=temporary), status
+    """The users page, a page of accounts at a time; `temporary` is {name, password} right after a reset, shown this
+    once and never stored."""
+    database = get_db()
+    where = paging.numbered(users.count_users(database), paging.page_number(request.values.get("page")), USERS_PAGE)
+    return render_template("dashboard/users.html", rows=users.list_users(database, USERS_PAGE, where.offset),
+                           where=where, roles=users.ROLES, temporary=temporary), status
+
+
+def _back_to_users():
+    """Go back to the page of the users list the form was sent from."""
+    page = paging.page_number(request.form.get("page"))
+    return redirect(url_for("dash_admin.user_list", page=page if page > 1 else None))
 
 
 @bp.post("/users")
@@ -98,7 +109,7 @@ def user_update(name):
     form = request.form
     if name == actor() and (form.get("disabled") == "1" or form.get("role") == "agent"):
         flash("You cannot disable or demote yourself.", "error")
-        return redirect(url_for("dash_admin.user_list"))
+        return _back_to_users()
     try:
         users.update_user(
             get_db(), name, actor(), role=form.get("role") or None,
@@ -110,7 +121,7 @@ def user_update(name):
         flash(str(error), "error")
     else:
         flash("User updated.", "ok")
-    return redirect(url_for("dash_admin.user_list"))
+    return _back_to_users()
 
 
 @bp.post("/users/<name>/password")
@@ -119,7 +130,7 @@ def user_reset_password(name):
     """Reset another user's password: a temporary one, shown once on this page, that only lets them choose a new one."""
     if name == actor():
         flash("Change your own password on the password page.", "error")
-        return redirect(url_for("dash_admin.user_list"))
+        return _back_to_users()
     try:
         password = users.reset_password(get_db(), name, actor())
     except NotFound:

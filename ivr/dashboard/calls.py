@@ -17,7 +17,7 @@ from flask import (
 )
 
 from ivr.calllog import timeline as calldetail
-from ivr.dashboard import callsearch, localtime, recordings, reportlist, uitext
+from ivr.dashboard import callsearch, localtime, paging, recordings, reportlist, uitext
 from ivr.dashboard.helpers import identified_by_words, masked_number, raw_record_line, safe_next
 from ivr.database import get_db
 from ivr.errors import InvalidInput
@@ -180,15 +180,16 @@ def reports():
     """Scam reports as cases, newest (or oldest) first, filtered by date, category, number, status or assignee."""
     filters = _report_filter(request.args)
     database = get_db()
-    rows, more = [], False
+    rows, has_older, has_newer = [], False, False
     if not filters.errors:
         try:
-            rows, more = reportlist.list_reports(database, filters, request.args.get("before"),
-                                                 after=request.args.get("after"))
+            rows, has_older, has_newer = reportlist.list_reports(
+                database, filters, before=request.args.get("before"), after=request.args.get("after"))
         except InvalidInput as error:  # a cursor that is not one of ours
             abort(400, description=str(error))
+    older, newer = paging.id_cursors(rows, has_older, has_newer)
     return render_template(
-        "dashboard/reports.html", rows=rows, filters=filters, more=more, statuses=CASE_STATUSES,
+        "dashboard/reports.html", rows=rows, filters=filters, older=older, newer=newer, statuses=CASE_STATUSES,
         # Disabled accounts stay in the filter: reports may still be theirs.
         staff_names=[user["name"] for user in users.list_users(database)],
         unassigned=reportlist.UNASSIGNED, asked=reportlist.asked_counts(database, rows),

@@ -4,8 +4,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from ivr.dashboard import localtime, merchantview
-from ivr.errors import InvalidInput
+from ivr.dashboard import localtime, merchantview, paging
 from ivr.phone import to_e164
 from ivr.storage import callsearch as store
 from ivr.vocabulary import CALL_STATUSES as STATUSES
@@ -130,19 +129,6 @@ def _criteria(database, filters):
     )
 
 
-def _cursor(text):
-    try:
-        started, rid = text.rsplit("|", 1)
-        return started, int(rid)
-    except (AttributeError, ValueError):
-        raise InvalidInput("bad page cursor", field="cursor") from None
-
-
-def cursor_of(row):
-    """Return the keyset cursor that points at a listed call."""
-    return f"{row['started_at']}|{row['rid']}"
-
-
 def matching_merchants(database, text, limit=MERCHANT_MATCHES):
     """Return the numbers of the merchants (at most `limit`) a partial merchant number, name or phone finds."""
     return merchantview.matching_ids(database, text, limit)
@@ -153,10 +139,13 @@ def list_calls(database, filters, before=None, after=None, limit=PAGE):
     `before` (older) or after `after` (newer), or the first page."""
     criteria = _criteria(database, filters)
     oldest_first = filters.sort == "oldest"
+    # A cursor of the older form names no call: its direction's first page is given.
+    before = before and paging.read_call_cursor(before, "before")
+    after = after and paging.read_call_cursor(after, "after")
     if before:
-        rows = store.calls_page(database, criteria, limit + 1, before=_cursor(before))
+        rows = store.calls_page(database, criteria, limit + 1, before=before)
     elif after:
-        rows = store.calls_page(database, criteria, limit + 1, after=_cursor(after))
+        rows = store.calls_page(database, criteria, limit + 1, after=after)
     else:
         rows = store.calls_page(database, criteria, limit + 1, oldest_first=oldest_first)
     more = len(rows) > limit
@@ -176,11 +165,11 @@ def page_cursors(rows, has_older, has_newer):
     if not rows:
         return None, None
     oldest, newest = min(rows, key=_position), max(rows, key=_position)
-    return (cursor_of(oldest) if has_older else None), (cursor_of(newest) if has_newer else None)
+    return (paging.call_cursor(oldest) if has_older else None), (paging.call_cursor(newest) if has_newer else None)
 
 
 def _position(row):
-    return row["started_at"], row["rid"]
+    return row["started_at"], row["sid"]
 
 
 @dataclass
@@ -238,7 +227,7 @@ def iter_calls(database, filters, batch=2000):
         yield from rows
         if not more or not rows:
             return
-        cursor = cursor_of(rows[-1])
+        cursor = paging.call_cursor(rows[-1])
 
 
 def said_by_call(database, sids):

@@ -2,7 +2,7 @@
 domain modules."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 
-from ivr.dashboard import callbacklist, merchantview, numberview, recordings, reportlist, uitext
+from ivr.dashboard import callbacklist, merchantview, numberview, paging, recordings, reportlist, uitext
 from ivr.dashboard.helpers import safe_next
 from ivr.database import get_db
 from ivr.errors import Conflict, InvalidInput, NotFound
@@ -68,7 +68,8 @@ def _number_page(database, number):
     found = reportlist.number_detail(database, number, current_app.config.get("REPORT_WINDOW_DAYS", 30))
     locks = [lock for lock in merchantview.locks_in_force(database, *_lock_settings(), number=number)
              if lock["scope"] == "number"]
-    facts = numberview.number_facts(database, number, session.get("lang", "zh"))
+    facts = numberview.number_facts(database, number, session.get("lang", "zh"),
+                                    paging.page_number(request.args.get("asking_page")))
     if found is None and not locks and not facts["asking"]:
         return None
     if found is None:
@@ -175,10 +176,16 @@ def lift_lock():
 # -- outreach -------------------------------------------------------------------------------
 
 
-def _outreach_page(database, state="", merchant_id="", before=None, created=None, form=None):
+def _outreach_page(database, state="", merchant_id="", before=None, after=None, created=None, form=None):
     """Render the outreach list with the register form; `created` shows a new code this once."""
-    rows, more = merchantview.list_outreach(database, state, merchant_id, before)
-    return render_template("dashboard/outreach.html", rows=rows, more=more, state=state, merchant=merchant_id,
+    try:
+        rows, has_older, has_newer = merchantview.list_outreach(database, state, merchant_id, before, after)
+    except InvalidInput as error:  # a cursor that is not one of ours
+        abort(400, description=str(error))
+    older, newer = paging.id_cursors(rows, has_older, has_newer)
+    kept = {key: value for key, value in (("state", state), ("merchant", merchant_id)) if value}
+    return render_template("dashboard/outreach.html", rows=rows, older=older, newer=newer, state=state,
+                           merchant=merchant_id, filters=kept,
                            states=outreach.STATUSES + ("expired",), reasons=outreach.REASONS,
                            channels=outreach.CHANNELS, actions=current_app.extensions["ivr"]["outreach_actions"],
                            created=created, form=form or {})
@@ -191,7 +198,7 @@ def outreach_list():
     if state and state not in outreach.STATUSES + ("expired",):
         abort(400, description=f"state: unknown value {state!r}")
     merchant_id = request.args.get("merchant", "").strip()[:20]
-    return _outreach_page(get_db(), state, merchant_id, request.args.get("before"))
+    return _outreach_page(get_db(), state, merchant_id, request.args.get("before"), request.args.get("after"))
 
 
 @bp.post("/outreach")
@@ -271,14 +278,17 @@ def report(report_id):
         found = cases.report_case(database, report_id)
     except NotFound:
         abort(404)
-    asked, more = [], False
+    asked, has_older, has_newer = [], False, False
     if found["number"]:
         try:
-            asked, more = reportlist.asked_calls(database, found["number"], request.args.get("asked_before"))
+            asked, has_older, has_newer = reportlist.asked_calls(
+                database, found["number"], before=request.args.get("asked_before"),
+                after=request.args.get("asked_after"))
         except InvalidInput as error:
             abort(400, description=str(error))
+    older, newer = paging.id_cursors(asked, has_older, has_newer, key="event_id")
     return render_template(
-        "dashboard/report.html", report=found, asked=asked, more=more, statuses=CASE_STATUSES,
+        "dashboard/report.html", report=found, asked=asked, older=older, newer=newer, statuses=CASE_STATUSES,
         asked_total=reportlist.asked_counts(database, [found]).get(found["number"], 0),
         assignees=[user["name"] for user in users.list_users(database) if not user["disabled"]],
         recordings=recordings.infos([found["recording_sid"]]),
@@ -332,12 +342,13 @@ def callbacks():
     if status not in callbacklist.STATUSES:
         abort(400)
     try:
-        rows, following = callbacklist.listed(get_db(), status, request.args.get("after"))
+        rows, older, newer = callbacklist.listed(get_db(), status, before=request.args.get("before"),
+                                                 after=request.args.get("after"))
     except InvalidInput as error:
         abort(400, description=str(error))
     for row in rows:
         row["waited_words"] = callbacklist.waited_words(row["waited"], _say)
-    return render_template("dashboard/callbacks.html", rows=rows, status=status, following=following,
+    return render_template("dashboard/callbacks.html", rows=rows, status=status, older=older, newer=newer,
                            outcomes=CALLBACK_OUTCOMES,
                            recordings=recordings.infos(row["recording_sid"] for row in rows))
 

@@ -4,6 +4,7 @@ import math
 from dataclasses import dataclass, field
 
 from ivr import clock
+from ivr.dashboard import paging
 from ivr.errors import InvalidInput, NotFound
 from ivr.phone import to_e164
 from ivr.storage import merchantview as store
@@ -49,14 +50,6 @@ def _match(q):
     return store.MerchantMatch(digits=digits, text=q, phone=(to_e164(q) or "") if digits else "")
 
 
-def _calls_cursor(text):
-    """Return the (started_at, rowid) a merchant page's `calls_before` names; raise InvalidInput if it is not ours."""
-    started, _, rid = (text or "").rpartition("|")
-    if not started or not rid.isdigit() or len(rid) > 18:
-        raise InvalidInput("bad page cursor", field="calls_before")
-    return started, int(rid)
-
-
 MERCHANT_SCOPES = ("merchant_strangers", "merchant_registered")
 
 
@@ -65,9 +58,9 @@ def detail(database, merchant_id, lock_attempts=5, lock_hours=24, limit=PAGE, ca
     cursor `calls_before`) and reports; raise NotFound, or InvalidInput for a cursor that is not ours."""
     merchant = merchants.get_merchant(database, merchant_id)
     merchant_id = merchant["id"]
-    cursor = _calls_cursor(calls_before) if calls_before else None
+    cursor = paging.read_call_cursor(calls_before, "calls_before") if calls_before else None
     calls = store.merchant_calls(database, merchant_id, limit + 1, before=cursor)
-    older_calls = f"{calls[limit - 1]['started_at']}|{calls[limit - 1]['rid']}" if len(calls) > limit else None
+    older_calls = paging.call_cursor(calls[limit - 1]) if len(calls) > limit else None
     calls = calls[:limit]
     found_reports = store.merchant_reports(database, merchant_id, limit)
     counters = merchant_counters(database, merchant_id, lock_attempts, lock_hours)
@@ -129,12 +122,18 @@ def lock_key(database, scope, key):
     return key
 
 
-def list_outreach(database, state="", merchant_id="", before=None, limit=PAGE):
-    """Return (outreach newest first without codes, each with its state, has_more)."""
+def list_outreach(database, state="", merchant_id="", before=None, after=None, limit=PAGE):
+    """Return (outreach newest first without codes, each with its state, has_older, has_newer) for one page: made
+    before the outreach id `before`, after `after`, or the newest; raise InvalidInput for a cursor not ours."""
     now = clock.stamp()
-    before_id = (int(before) if str(before).isdigit() else 0) if before else None
+    if after:
+        found = store.outreach_page(database, state, merchant_id, now, limit + 1, after_id=paging.id_cursor(after, "after"))
+    else:
+        found = store.outreach_page(database, state, merchant_id, now, limit + 1,
+                                    before_id=paging.id_cursor(before, "before") if before else None)
+    found, has_older, has_newer = paging.keyset_page(found, limit, bool(after), False, bool(before or after))
     rows = []
-    for row in store.outreach_page(database, state, merchant_id, before_id, now, limit + 1):
+    for row in found:
         row["state"] = "expired" if row["status"] == "open" and row["expires_at"] <= now else row["status"]
         rows.append(outreach.public(row))
-    return rows[:limit], len(rows) > limit
+    return rows, has_older, has_newer

@@ -13,7 +13,8 @@ from ivr.storage import numberview as store
 
 PAGE = 50
 SORTS = tuple(store.NUMBER_ORDERS)
-ASKING_MERCHANTS = 100
+# The number page lists the merchants who asked about it this many to a page.
+ASKING_MERCHANTS = 50
 # The banner names this many of the newest suspected numbers and counts the rest.
 BANNER_NAMES = 3
 
@@ -53,11 +54,14 @@ def where_from(number, lang="zh"):
             "carrier": carrier.name_for_number(parsed, lang)}
 
 
-def number_facts(database, number, lang="zh"):
-    """Return what the number page adds about `number`: where it is from, the merchants who asked about it, and who
-    first opened it since it became suspected."""
-    return dict(where_from(number, lang), asking=store.asking_merchants(database, number, ASKING_MERCHANTS),
-                asking_limit=ASKING_MERCHANTS, sighting=store.suspected_sighting(database, number))
+def number_facts(database, number, lang="zh", asking_page=1):
+    """Return what the number page adds about `number`: where it is from, a page of the merchants who asked about
+    it, and who first opened it since it became suspected."""
+    # The query groups every asking call before it sorts, so reading the pages before this one as well costs little.
+    skipped = (asking_page - 1) * ASKING_MERCHANTS
+    asking = store.asking_merchants(database, number, skipped + ASKING_MERCHANTS + 1)[skipped:]
+    return dict(where_from(number, lang), asking=asking[:ASKING_MERCHANTS], asking_page=asking_page,
+                asking_more=len(asking) > ASKING_MERCHANTS, sighting=store.suspected_sighting(database, number))
 
 
 def note_opened(database, found, who):

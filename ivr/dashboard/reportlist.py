@@ -3,8 +3,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from ivr import clock
-from ivr.dashboard import localtime
-from ivr.errors import InvalidInput
+from ivr.dashboard import localtime, paging
 from ivr.phone import to_e164
 from ivr.storage import reportlist as store
 from ivr.vocabulary import CASE_STATUSES
@@ -83,31 +82,32 @@ def _criteria(filters):
     )
 
 
-def _report_id(cursor, name):
-    # Report ids are SQLite integers: a longer number would not fit the query, so it is not one of ours.
-    if not (str(cursor).isdigit() and len(str(cursor)) <= 18):
-        raise InvalidInput("bad page cursor", field=name)
-    return int(cursor)
-
-
-def list_reports(database, filters, before=None, limit=PAGE, after=None):
-    """Return (reports in the filter's order, has_more): newest first older than report id `before`, or oldest first
-    newer than report id `after`."""
+def list_reports(database, filters, before=None, after=None, limit=PAGE):
+    """Return (reports in the filter's order, has_older, has_newer) for one page: the reports filed before report id
+    `before` (older), after `after` (newer), or the first page."""
     criteria = _criteria(filters)
     oldest_first = filters.sort == "oldest"
-    cursor = after if oldest_first else before
-    cursor_id = _report_id(cursor, "after" if oldest_first else "before") if cursor else None
-    rows = store.reports_page(database, criteria, cursor_id, limit + 1, oldest_first=oldest_first)
-    return rows[:limit], len(rows) > limit
+    if before:
+        rows = store.reports_page(database, criteria, paging.id_cursor(before, "before"), limit + 1)
+    elif after:
+        rows = store.reports_page(database, criteria, paging.id_cursor(after, "after"), limit + 1, oldest_first=True)
+    else:
+        rows = store.reports_page(database, criteria, None, limit + 1, oldest_first=oldest_first)
+    fetched_oldest_first = bool(after) or (oldest_first and not before)
+    return paging.keyset_page(rows, limit, fetched_oldest_first, oldest_first, bool(before or after))
 
 
 def iter_reports(database, filters, batch=2000):
     """Yield every matching report in the filter's order (for CSV export)."""
     cursor = None
+    oldest_first = filters.sort == "oldest"
     while True:
-        rows, more = list_reports(database, filters, before=cursor, after=cursor, limit=batch)
+        if oldest_first:
+            rows, _, more = list_reports(database, filters, after=cursor, limit=batch)
+        else:
+            rows, more, _ = list_reports(database, filters, before=cursor, limit=batch)
         yield from rows
-        if not more:
+        if not more or not rows:
             return
         cursor = rows[-1]["id"]
 
@@ -117,12 +117,16 @@ def asked_counts(database, rows):
     return store.asked_counts(database, [row["number"] for row in rows])
 
 
-def asked_calls(database, number, before=None, limit=ASKED_PAGE):
-    """Return (calls whose verify branch was told `number` called them, latest first, has_more) before the event id
-    `before`."""
-    before_id = _report_id(before, "asked_before") if before else None
-    rows = store.asked_calls(database, number, before_id, limit + 1)
-    return rows[:limit], len(rows) > limit
+def asked_calls(database, number, before=None, after=None, limit=ASKED_PAGE):
+    """Return (calls whose verify branch was told `number` called them, the latest asking first, has_older,
+    has_newer) for one page: asked before the event id `before`, after `after`, or the latest."""
+    if before:
+        rows = store.asked_calls(database, number, limit + 1, before=paging.id_cursor(before, "asked_before"))
+    elif after:
+        rows = store.asked_calls(database, number, limit + 1, after=paging.id_cursor(after, "asked_after"))
+    else:
+        rows = store.asked_calls(database, number, limit + 1)
+    return paging.keyset_page(rows, limit, bool(after), False, bool(before or after))
 
 
 def categories(database):

@@ -204,7 +204,7 @@ ZH.update({
     "This call-back has a number or a recording: log an attempt instead.": "该回电有号码或录音，请记录回拨结果。",
     "Choose how the call went: reached, no answer or wrong number.": "请选择回拨结果：已联系上、无人接听或号码错误。",
     "This call-back is already closed.": "该回电已结束。",
-    "Close": "关闭", "Next page": "下一页", "Call-back closed.": "回电已结束。",
+    "Close": "关闭", "Next page": "下一页", "Previous page": "上一页", "Call-back closed.": "回电已结束。",
     "No answer logged; the call-back keeps waiting.": "已记录无人接听，回电继续等待。",
     "{d} d {h} h": "{d} 天 {h} 小时", "{h} h {m} min": "{h} 小时 {m} 分钟", "{m} min": "{m} 分钟",
     "Cancel…": "取消…", "Cancel outreach": "取消联系记录", "Cancel this outreach": "确认取消这条联系记录", "Keep it": "保留",
@@ -472,7 +472,6 @@ ZH.update({
     "Callers who were checking a call told the hotline this number had called them.":
         "来电核实的商户告诉热线：这个号码给他们打过电话。",
     "Latest call": "最近通话", "No merchant has asked about this number.": "还没有商户询问过该号码。",
-    "The {n} merchants who asked most recently.": "仅列出最近询问的 {n} 个商户。",
     "Period": "时间范围", "Today": "今天", "7 days": "7 天", "30 days": "30 天", "Show these days": "查看这段时间",
     "That period cannot be shown: choose a first day, not after the last, at most {n} days long. Here are the last 30 days.":
         "无法显示这段时间：请选择开始日期，不晚于结束日期，最长 {n} 天。下面显示的是最近 30 天。",

@@ -65,13 +65,19 @@ def get_user_by_id(database, user_id):
     return store.find_user_by_id(database, user_id)
 
 
-def list_users(database):
-    """Return every staff account, by name, with its failed sign-ins still counted by the throttle."""
-    rows = store.all_users(database)
+def list_users(database, limit=None, offset=0):
+    """Return the staff accounts by name (`limit` of them from `offset`; None: every one), each with its failed
+    sign-ins still counted by the throttle."""
+    rows = store.all_users(database, limit, offset)
     counted = throttle.failures(database, [row["name"] for row in rows], clock.now())
     for row in rows:
         row["failed_logins"] = counted.get(row["name"], 0)
     return rows
+
+
+def count_users(database):
+    """Return how many staff accounts there are."""
+    return store.count_users(database)
 
 
 def update_user(database, name, actor, role=None, disabled=None, password=None, clear_wait=False):

@@ -10,16 +10,17 @@ LISTED = (
 )
 
 
-def callbacks_with_status(database, status, limit, newest_first=False, after=None):
-    """Return up to `limit` call-back requests with `status`: oldest created first, or newest done first; after the
-    (stamp, id) cursor `after` of the previous page."""
+def callbacks_with_status(database, status, limit, newest_first=False, before=None, after=None):
+    """Return up to `limit` call-back requests with `status`, keyed by (when they were left, id), or with
+    `newest_first` by (when they were closed, id): before the cursor `before`, latest first; after `after`, earliest
+    first; or with neither, from the earliest (from the latest with `newest_first`)."""
     stamp = "c.done_at" if newest_first else "c.created_at"
     where, params = ["c.status = :status"], {"status": status, "limit": limit}
-    if after:
+    if before or after:
         # Keyset paging on (stamp, id); a NULL done_at (rows from before stamps were kept) sorts as the empty string.
-        where.append(f"(coalesce({stamp}, ''), c.id) {'<' if newest_first else '>'} (:stamp, :id)")
-        params.update(stamp=after[0], id=after[1])
-    order = "DESC" if newest_first else "ASC"
+        where.append(f"(coalesce({stamp}, ''), c.id) {'<' if before else '>'} (:stamp, :id)")
+        params.update(stamp=(before or after)[0], id=(before or after)[1])
+    order = "ASC" if after or (not before and not newest_first) else "DESC"
     sql = f"{LISTED} WHERE {' AND '.join(where)} ORDER BY coalesce({stamp}, '') {order}, c.id {order} LIMIT :limit"
     return list(database.query(sql, params))
 

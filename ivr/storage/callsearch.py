@@ -7,8 +7,9 @@ from ivr.storage.reportlist import ASKED_NUMBER
 # The caller's last four digits; identical to the index calls_from_tail (migration 50), so SQLite uses it.
 CALLER_TAIL = "substr(c.from_number, -4)"
 
+# Calls are paged by (started_at, sid), a key both databases have.
 LIST_COLUMNS = (
-    "c.rowid AS rid, c.sid, c.from_number, c.caller_withheld, c.language, c.started_at, c.status,"
+    "c.sid, c.from_number, c.caller_withheld, c.language, c.started_at, c.status,"
     " c.duration, c.verdict, c.merchant_id, c.identified_by"
 )
 
@@ -100,20 +101,20 @@ def _where(criteria):
 
 
 def calls_page(database, criteria, limit, before=None, after=None, oldest_first=False):
-    """Return up to `limit` matching calls: before the (started_at, rowid) `before`, newest first; after `after`,
-    oldest first; or with neither, from the newest (or the oldest when `oldest_first`)."""
+    """Return up to `limit` matching calls: before the (started_at, sid) `before`, newest first; after `after`, oldest
+    first; or with neither, from the newest (or the oldest when `oldest_first`)."""
     where, params = _where(criteria)
     order = "ASC" if after or (oldest_first and not before) else "DESC"
-    if before:
-        where.append("c.started_at <= :cur_s AND NOT (c.started_at = :cur_s AND c.rowid >= :cur_r)")
-    elif after:
-        where.append("c.started_at >= :cur_s AND NOT (c.started_at = :cur_s AND c.rowid <= :cur_r)")
-    if before or after:
-        started, rid = before or after
-        params.update(cur_s=started, cur_r=rid)
+    position = before or after
+    if position and before:
+        where.append("c.started_at <= :cur_s AND NOT (c.started_at = :cur_s AND c.sid >= :cur_k)")
+    elif position:
+        where.append("c.started_at >= :cur_s AND NOT (c.started_at = :cur_s AND c.sid <= :cur_k)")
+    if position:
+        params.update(cur_s=position[0], cur_k=position[1])
     sql = (
         f"SELECT {LIST_COLUMNS} FROM calls c" + (" WHERE " + " AND ".join(where) if where else "")
-        + f" ORDER BY c.started_at {order}, c.rowid {order} LIMIT :limit"
+        + f" ORDER BY c.started_at {order}, c.sid {order} LIMIT :limit"
     )
     return list(database.query(sql, dict(params, limit=limit)))
 
@@ -123,8 +124,9 @@ def count_calls(database, criteria, limit=None):
     where, params = _where(criteria)
     inner = "SELECT 1 FROM calls c" + (" WHERE " + " AND ".join(where) if where else "")
     if limit is None:
-        return database.execute(f"SELECT count(*) FROM ({inner})", params).fetchone()[0]
-    return database.execute(f"SELECT count(*) FROM ({inner} LIMIT :cap)", dict(params, cap=limit)).fetchone()[0]
+        return database.execute(f"SELECT count(*) FROM ({inner}) AS matched", params).fetchone()[0]
+    return database.execute(f"SELECT count(*) FROM ({inner} LIMIT :cap) AS matched",
+                            dict(params, cap=limit)).fetchone()[0]
 
 
 def sample_matches(database, criteria, size):
@@ -141,8 +143,8 @@ def sample_matches(database, criteria, size):
     where, params = _where(criteria)
     sql = (
         "WITH RECURSIVE picked(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM picked WHERE n + 1 < :size)"
-        " SELECT count(*), coalesce(sum(" + (" AND ".join(where) if where else "1") + "), 0)"
-        " FROM calls c WHERE c.rowid IN (SELECT CAST(:low + n * :step AS INTEGER) FROM picked)"
+        " SELECT count(*), count(*)" + (" FILTER (WHERE " + " AND ".join(where) + ")" if where else "")
+        + " FROM calls c WHERE c.rowid IN (SELECT CAST(:low + n * :step AS INTEGER) FROM picked)"
         + (" AND " + " AND ".join(window_where) if window_where else "")
     )
     return tuple(database.execute(sql, dict(params, size=min(size, high - low + 1), low=low, step=step)).fetchone())

@@ -1,4 +1,5 @@
 """Reports worked as cases: the SQL of a report's status, assignee and notes."""
+from ivr.storage.db import insert_row, update_row
 
 
 def report(database, report_id):
@@ -8,12 +9,12 @@ def report(database, report_id):
 
 def set_case(database, report_id, fields):
     """Set a report's case columns (case_status, assignee, case_changed_at)."""
-    database["reports"].update(report_id, fields)
+    update_row(database, "reports", report_id, fields)
 
 
 def add_note(database, report_id, author, at, body):
     """Append a staff note to a report and return its id."""
-    return database["report_notes"].insert({"report_id": report_id, "author": author, "at": at, "body": body}).last_pk
+    return insert_row(database, "report_notes", {"report_id": report_id, "author": author, "at": at, "body": body})
 
 
 def notes(database, report_id):

@@ -87,7 +87,7 @@ class StaleCall(Exception):
 def planned_call(database, sid, caller, to_number, language):
     """Return the row a new call starts with, without writing it (insert_call stores it)."""
     stamp = clock.stamp()
-    columns = [column[0] for column in database.execute("SELECT * FROM calls WHERE 0").description]
+    columns = [column[0] for column in database.execute("SELECT * FROM calls LIMIT 0").description]
     call = dict.fromkeys(columns)
     call.update(sid=sid, from_number=caller.number, from_raw=caller.raw, caller_withheld=int(caller.withheld),
                 to_number=to_number, language=language, started_at=stamp, status="in-progress", state={},
@@ -98,8 +98,8 @@ def planned_call(database, sid, caller, to_number, language):
 def insert_call(database, call):
     """Store a call planned by planned_call; raise StaleCall if another delivery stored it first."""
     cursor = database.execute(
-        "INSERT OR IGNORE INTO calls (sid, from_number, from_raw, caller_withheld, to_number, language,"
-        " started_at, status, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '{}', ?)",
+        "INSERT INTO calls (sid, from_number, from_raw, caller_withheld, to_number, language,"
+        " started_at, status, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '{}', ?) ON CONFLICT (sid) DO NOTHING",
         [call[name] for name in ("sid", "from_number", "from_raw", "caller_withheld", "to_number", "language",
                                  "started_at", "status", "updated_at")],
     )
@@ -201,8 +201,8 @@ def update_call_status(database, sid, status, version, duration=None, caller=Non
     stamp = at or clock.stamp()
     if version is None:
         cursor = database.execute(
-            "INSERT OR IGNORE INTO calls (sid, from_number, from_raw, caller_withheld, to_number, started_at,"
-            " state, updated_at) VALUES (?, ?, ?, ?, ?, ?, '{}', ?)",
+            "INSERT INTO calls (sid, from_number, from_raw, caller_withheld, to_number, started_at,"
+            " state, updated_at) VALUES (?, ?, ?, ?, ?, ?, '{}', ?) ON CONFLICT (sid) DO NOTHING",
             [sid, caller.number, caller.raw, int(caller.withheld), to_number, stamp, stamp],
         )
         if cursor.rowcount == 0:
@@ -229,16 +229,45 @@ def update_call_status(database, sid, status, version, duration=None, caller=Non
 
 def add_callback(database, sid, from_number, language, recording):
     """Log a message left for a person as a call-back request and return its id."""
-    table = database["callbacks"].insert(
-        {
-            "call_sid": sid,
-            "from_number": from_number,
-            "language": language,
-            "recording_url": recording.get("url"),
-            "recording_sid": recording.get("sid"),
-            "recording_duration": recording.get("duration"),
-            "created_at": clock.stamp(),
-            "status": "waiting",
-        }
-    )
-    return table.last_pk
+    return insert_row(database, "callbacks", {
+        "call_sid": sid,
+        "from_number": from_number,
+        "language": language,
+        "recording_url": recording.get("url"),
+        "recording_sid": recording.get("sid"),
+        "recording_duration": recording.get("duration"),
+        "created_at": clock.stamp(),
+        "status": "waiting",
+    })
+
+
+# -- dialect functions: SQL spelled differently on each database ----------------------------------------------
+
+
+def contains_sql(haystack, needle="?"):
+    """SQL that is true when `needle` occurs in `haystack`: SQLite's instr() (PostgreSQL: strpos(haystack, needle)
+    > 0). A LIKE '%...%' would run on both, but scans about 10% slower on SQLite."""
+    return f"instr({haystack}, {needle}) > 0"
+
+
+# -- plain-SQL stand-ins for sqlite-utils' table helpers, for any table with an `id` key ------------------------
+
+
+def insert_row(database, table, row):
+    """Insert `row` (a dict of its columns; containers stored as JSON text) into `table` and return its new id."""
+    columns = ", ".join(_column(name) for name in row)
+    # fetchall, not fetchone: an INSERT ... RETURNING is finished (and, outside a transaction, committed) only
+    # once its cursor has been read to the end.
+    return database.execute(
+        f"INSERT INTO {_column(table)} ({columns}) VALUES ({', '.join('?' * len(row))}) RETURNING id",
+        [_stored(value) for value in row.values()],
+    ).fetchall()[0][0]
+
+
+def update_row(database, table, row_id, fields):
+    """Set `fields` (a dict of columns; containers stored as JSON text) on the `table` row with this id."""
+    if fields:
+        database.execute(
+            f"UPDATE {_column(table)} SET {', '.join(f'{_column(name)} = ?' for name in fields)} WHERE id = ?",
+            [*(_stored(value) for value in fields.values()), row_id],
+        )

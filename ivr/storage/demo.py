@@ -16,13 +16,17 @@ def analyze(database):
 def add_merchants(database, merchants):
     """Insert (id, name, created_at, updated_at) merchant rows, skipping ids already there."""
     database.conn.executemany(
-        "INSERT OR IGNORE INTO merchants (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)", merchants
+        "INSERT INTO merchants (id, name, created_at, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+        merchants,
     )
 
 
 def add_merchant_phones(database, phones):
     """Insert (merchant_id, phone) pairs, skipping pairs already there."""
-    database.conn.executemany("INSERT OR IGNORE INTO merchant_phones (merchant_id, phone) VALUES (?, ?)", phones)
+    database.conn.executemany(
+        "INSERT INTO merchant_phones (merchant_id, phone) VALUES (?, ?) ON CONFLICT (merchant_id, phone) DO NOTHING",
+        phones,
+    )
 
 
 def add_outreach(database, outreach):

@@ -1,6 +1,8 @@
 """The merchant pages' SQL: finding merchants, a merchant's calls and reports, lock references, the outreach list."""
 from dataclasses import dataclass
 
+from ivr.storage.db import contains_sql
+
 # The merchants list's orders (its allow-list): SQL chosen by key, never taken from the URL.
 MERCHANT_ORDERS = {
     "number": "m.id",
@@ -26,7 +28,7 @@ def _like(text):
 def _match_where(match):
     where, params = [], []
     if match.digits:
-        where.append("instr(m.id, ?) > 0")
+        where.append(contains_sql("m.id"))
         params.append(match.digits)
     if match.text:
         where.append("m.name LIKE ? ESCAPE '\\'")
@@ -36,7 +38,7 @@ def _match_where(match):
         phones.append("phone = ?")
         params.append(match.phone)
     if len(match.digits) >= 4:
-        phones.append("instr(phone, ?) > 0")
+        phones.append(contains_sql("phone"))
         params.append(match.digits)
     if phones:
         where.append(f"m.id IN (SELECT merchant_id FROM merchant_phones WHERE {' OR '.join(phones)})")
@@ -61,14 +63,14 @@ def count_merchants(database, match):
 
 
 def merchant_calls(database, merchant_id, limit, before=None):
-    """Return a merchant's `limit` newest calls, those before the (started_at, rowid) `before` when given."""
+    """Return a merchant's `limit` newest calls, those before the (started_at, sid) `before` when given."""
     where, params = "merchant_id = ?", [merchant_id]
     if before:
-        where += " AND (started_at < ? OR (started_at = ? AND rowid < ?))"
+        where += " AND (started_at < ? OR (started_at = ? AND sid < ?))"
         params += [before[0], before[0], before[1]]
     return list(database.query(
-        "SELECT rowid AS rid, sid, from_number, language, started_at, status, duration, verdict, identified_by"
-        f" FROM calls WHERE {where} ORDER BY started_at DESC, rowid DESC LIMIT ?", params + [limit],
+        "SELECT sid, from_number, language, started_at, status, duration, verdict, identified_by"
+        f" FROM calls WHERE {where} ORDER BY started_at DESC, sid DESC LIMIT ?", params + [limit],
     ))
 
 
@@ -105,9 +107,10 @@ def attempt_number(database, attempt_id):
     return found[0] if found else None
 
 
-def outreach_page(database, state, merchant_id, before_id, now, limit):
-    """Return up to `limit` outreach rows with their merchant's name, newest first: in `state` at `now` (open,
-    expired or a stored status; '' for all), of `merchant_id` ('' for all), with ids below `before_id` (None: all)."""
+def outreach_page(database, state, merchant_id, now, limit, before_id=None, after_id=None):
+    """Return up to `limit` outreach rows with their merchant's name: in `state` at `now` (open, expired or a stored
+    status; '' for all), of `merchant_id` ('' for all); ids below `before_id` newest first, or above `after_id`
+    oldest first, or the newest."""
     where, params = [], []
     if state == "expired":
         where.append("o.status = 'open' AND o.expires_at <= ?")
@@ -121,11 +124,15 @@ def outreach_page(database, state, merchant_id, before_id, now, limit):
     if merchant_id:
         where.append("o.merchant_id = ?")
         params.append(merchant_id)
-    if before_id is not None:
+    if after_id is not None:
+        where.append("o.id > ?")
+        params.append(after_id)
+    elif before_id is not None:
         where.append("o.id < ?")
         params.append(before_id)
     sql = (
         "SELECT o.*, m.name AS merchant_name FROM outreach o LEFT JOIN merchants m ON m.id = o.merchant_id"
-        + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY o.id DESC LIMIT ?"
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + f" ORDER BY o.id {'ASC' if after_id is not None else 'DESC'} LIMIT ?"
     )
     return list(database.query(sql, params + [limit]))

@@ -1,5 +1,6 @@
 """The numbers pages' SQL: the watchlist sorted a page at a time, the merchants who asked about a number, the
 numbers most reported in a period, and suspected numbers no staff member has opened yet."""
+from ivr.storage.db import contains_sql
 from ivr.storage.reportlist import ASKED_NUMBER
 
 # The numbers list's orders (its allow-list): SQL chosen by key, never taken from the URL.
@@ -21,7 +22,7 @@ def _numbers_where(status, fragment):
         where.append("n.status = ?")
         params.append(status)
     if fragment:
-        where.append("instr(n.number, ?) > 0")
+        where.append(contains_sql("n.number"))
         params.append(fragment)
     return (" WHERE " + " AND ".join(where) if where else ""), params
 
@@ -76,7 +77,7 @@ def top_reported(database, since, until, limit):
     """Return the numbers most reported in [since, until), with reports, distinct merchants and watchlist status."""
     return list(database.query(
         "SELECT r.number, count(*) AS reports, count(DISTINCT r.merchant_id) AS merchants,"
-        " coalesce(n.status, 'reported') AS status"
+        " coalesce(max(n.status), 'reported') AS status"  # one watchlist row per number: max() only names it
         " FROM reports r LEFT JOIN numbers n ON n.number = r.number"
         " WHERE r.created_at >= ? AND r.created_at < ? AND r.number IS NOT NULL"
         " GROUP BY r.number ORDER BY reports DESC, r.number LIMIT ?",

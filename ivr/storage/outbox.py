@@ -9,10 +9,12 @@ def queue_note(database, call_sid, note, to_number, language, body, status, at):
     """Store an SMS note once per call and kind of note; return its id, or None if the call already has one."""
     cursor = database.execute(
         "INSERT INTO sms_notes (call_sid, note, to_number, language, body, status, attempts, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT (call_sid, note) DO NOTHING",
+        " VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT (call_sid, note) DO NOTHING RETURNING id",
         [call_sid, note, to_number, language, body, status, at, at],
     )
-    return cursor.lastrowid if cursor.rowcount else None
+    # Read to the end: only then is the INSERT finished. No row: the call already had this note.
+    added = cursor.fetchall()
+    return added[0][0] if added else None
 
 
 def notes_to_since(database, to_number, since):
@@ -69,10 +71,11 @@ def notes_for_call(database, call_sid):
 def queue_alert(database, kind, subject, detail, at):
     """Store an alert of `kind` about `subject` (a number, a merchant, an hour) and return its id."""
     cursor = database.execute(
-        "INSERT INTO alerts (kind, subject, detail, status, attempts, created_at) VALUES (?, ?, ?, 'queued', 0, ?)",
+        "INSERT INTO alerts (kind, subject, detail, status, attempts, created_at) VALUES (?, ?, ?, 'queued', 0, ?)"
+        " RETURNING id",
         [kind, subject, json.dumps(detail, ensure_ascii=False), at],
     )
-    return cursor.lastrowid
+    return cursor.fetchall()[0][0]
 
 
 def alerts_due(database, limit=50):
@@ -103,7 +106,7 @@ def alert_queued(database, kind, subject):
 def alert_result(database, alert_id, status, at, error=None):
     """Record what posting an alert gave (sent, failed, duplicate)."""
     database.execute(
-        "UPDATE alerts SET status = ?, attempts = attempts + (? != 'duplicate'), error = ?,"
+        "UPDATE alerts SET status = ?, attempts = attempts + CASE WHEN ? = 'duplicate' THEN 0 ELSE 1 END, error = ?,"
         " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE id = ?",
         [status, status, error, status, at, alert_id],
     )

@@ -2,6 +2,8 @@
 import contextlib
 import sqlite3
 
+from ivr.storage.db import insert_row
+
 _PLAINTEXT = "SELECT id, merchant_id, reference_code FROM outreach WHERE reference_code != ''"
 
 
@@ -14,7 +16,7 @@ def open_code_hashes(database, merchant_id):
 
 def insert_outreach(database, row):
     """Store an outreach row (a dict of its columns) and return its id."""
-    return database["outreach"].insert(row).last_pk
+    return insert_row(database, "outreach", row)
 
 
 def outreach_row(database, outreach_id):

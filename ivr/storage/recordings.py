@@ -110,5 +110,5 @@ def forget(database, sid, at, still_at_twilio=False):
     """Drop a recording's audio and link, keeping only its SID while Twilio may still hold it."""
     database.execute(
         "UPDATE recordings SET status = ?, content = NULL, content_type = NULL, url = NULL, error = NULL,"
-        " deleted_at = CASE WHEN ? THEN deleted_at ELSE coalesce(deleted_at, ?) END WHERE sid = ?",
-        ["purge_pending" if still_at_twilio else "purged", still_at_twilio, at, sid])
+        " deleted_at = CASE WHEN ? = 1 THEN deleted_at ELSE coalesce(deleted_at, ?) END WHERE sid = ?",
+        ["purge_pending" if still_at_twilio else "purged", int(bool(still_at_twilio)), at, sid])

@@ -68,18 +68,24 @@ def asked_counts(database, numbers):
     return {number: count for number, count in database.execute(sql, numbers)}
 
 
-def asked_calls(database, number, before_event_id, limit):
-    """Return up to `limit` calls whose verify branch recorded `number` as the number that called them, the latest
-    asking first, each with `event_id` (the page cursor), below `before_event_id` (None for all)."""
-    having = "" if before_event_id is None else " HAVING event_id < :before"
+def asked_calls(database, number, limit, before=None, after=None):
+    """Return up to `limit` calls whose verify branch recorded `number` as the number that called them, each with
+    `event_id` (its latest asking, the page cursor): asking below event id `before`, the latest first; above `after`,
+    the earliest first; or with neither, the latest first."""
+    having = ""
+    if before is not None:
+        having = " HAVING event_id < :before"
+    elif after is not None:
+        having = " HAVING event_id > :after"
+    order = "ASC" if after is not None else "DESC"
     sql = (
         "SELECT asked.event_id, c.sid, c.started_at, c.from_number, c.caller_withheld, c.language, c.verdict,"
         " c.merchant_id, c.identified_by FROM"
         f" (SELECT max(id) AS event_id, call_sid FROM events WHERE kind = 'number' AND {ASKED_NUMBER} = :number"
-        f" GROUP BY call_sid{having} ORDER BY event_id DESC LIMIT :limit) AS asked"
-        " JOIN calls c ON c.sid = asked.call_sid ORDER BY asked.event_id DESC"
+        f" GROUP BY call_sid{having} ORDER BY event_id {order} LIMIT :limit) AS asked"
+        f" JOIN calls c ON c.sid = asked.call_sid ORDER BY asked.event_id {order}"
     )
-    return list(database.query(sql, {"number": number, "before": before_event_id, "limit": limit}))
+    return list(database.query(sql, {"number": number, "before": before, "after": after, "limit": limit}))
 
 
 def report_categories(database):

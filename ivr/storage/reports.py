@@ -1,4 +1,5 @@
 """Reports' SQL: scam reports, the numbers watchlist and its status changes, and the numbers the hotline answers on."""
+from ivr.storage.db import insert_row
 
 
 def report_number_taken(database, report_number):
@@ -15,7 +16,7 @@ def call_has_counted_report(database, call_sid):
 
 def insert_report(database, row):
     """Store a report (a dict of its columns) and return its id."""
-    return database["reports"].insert(row).last_pk
+    return insert_row(database, "reports", row)
 
 
 def hotline_answers_on(database, number):

@@ -5,10 +5,10 @@ def add_session(database, token_hash, user_id, at, expires_at, remote):
     """Insert a session and return its row id."""
     cursor = database.execute(
         "INSERT INTO staff_sessions (token_hash, user_id, created_at, last_seen_at, expires_at, remote)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
         [token_hash, user_id, at, at, expires_at, remote],
     )
-    return cursor.lastrowid
+    return cursor.fetchall()[0][0]
 
 
 def find_session(database, token_hash):

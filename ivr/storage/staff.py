@@ -19,12 +19,18 @@ def find_user_by_id(database, user_id):
     return rows[0] if rows else None
 
 
-def all_users(database):
-    """Return every staff account's public columns, by name."""
-    return list(database.query(
-        "SELECT id, name, role, created_at, disabled, last_sign_in_at, password_changed_at, password_temporary_until"
-        " FROM users ORDER BY name"
-    ))
+def all_users(database, limit=None, offset=0):
+    """Return the staff accounts' public columns by name: `limit` of them from `offset` (None: every one)."""
+    sql = ("SELECT id, name, role, created_at, disabled, last_sign_in_at, password_changed_at, password_temporary_until"
+           " FROM users ORDER BY name")
+    if limit is None:
+        return list(database.query(sql))
+    return list(database.query(sql + " LIMIT ? OFFSET ?", [limit, offset]))
+
+
+def count_users(database):
+    """Return how many staff accounts there are."""
+    return database.execute("SELECT count(*) FROM users").fetchone()[0]
 
 
 def change_user(database, user_id, fields):

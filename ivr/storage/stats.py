@@ -5,10 +5,11 @@ from ivr.vocabulary import FINAL_STATUSES
 def count_waiting_callbacks(database):
     """Return (call-backs waiting to be made, waiting messages that leave nothing to call back)."""
     # "Nothing to call back" is verification.cases.nothing_to_call: no number to ring and no recording to hear.
+    something = ("coalesce(from_number, '') != '' OR coalesce(recording_sid, '') != ''"
+                 " OR coalesce(recording_url, '') != ''")
     to_make, nothing = database.execute(
-        "SELECT sum(something), sum(NOT something) FROM (SELECT coalesce(from_number, '') != ''"
-        " OR coalesce(recording_sid, '') != '' OR coalesce(recording_url, '') != '' AS something"
-        " FROM callbacks WHERE status = 'waiting')"
+        f"SELECT count(*) FILTER (WHERE {something}), count(*) FILTER (WHERE NOT ({something}))"
+        " FROM callbacks WHERE status = 'waiting'"
     ).fetchone()
     return to_make or 0, nothing or 0
 
@@ -17,11 +18,12 @@ def calls_by_day(database, days, verdicts):
     """Return, for each local day given as a UTC [start, end) pair, (calls, {verdict: calls}, calls without a
     verdict, calls ended without one); a verdict not in `verdicts` counts only in the total."""
     ended_marks = ",".join(f"'{status}'" for status in FINAL_STATUSES)
-    sums = ", ".join(f"sum(verdict = :v{index})" for index in range(len(verdicts)))
+    sums = ", ".join(f"count(*) FILTER (WHERE verdict = :v{index})" for index in range(len(verdicts)))
     # One short range of the covering index calls_overview per day, summed without sorting: reading each call's
     # key once is what a day costs, and a day's boundaries come from its own UTC offset (clock changes included).
     sql = (
-        f"SELECT count(*), {sums}, sum(verdict IS NULL), sum(verdict IS NULL AND status IN ({ended_marks}))"
+        f"SELECT count(*), {sums}, count(*) FILTER (WHERE verdict IS NULL),"
+        f" count(*) FILTER (WHERE verdict IS NULL AND status IN ({ended_marks}))"
         " FROM calls INDEXED BY calls_overview WHERE started_at >= :start AND started_at < :end"
     )
     names = {f"v{index}": verdict for index, verdict in enumerate(verdicts)}
