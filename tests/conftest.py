@@ -1,4 +1,6 @@
+import re
 import sqlite3
+from html import unescape
 
 import pytest
 from twilio_mock import twilio, twilio_api, twilio_media  # noqa: F401 - Twilio's API (Prism), for any test that asks
@@ -243,3 +245,33 @@ def as_nobody(folder, work):
         answer = json.loads(pipe.read() or "null")
     os.waitpid(pid, 0)
     return answer
+
+
+def page_link(page, rel):
+    """Return where a page's rel="next" or rel="prev" link leads, or None when it has none."""
+    found = re.search(rf'href="([^"]+)" rel="{rel}"', page)
+    return unescape(found.group(1)) if found else None
+
+
+def walk_pages(client, url, listed):
+    """Follow a list's rel="next" links from `url` to its last page, then its rel="prev" links back to the first.
+
+    Returns (what `listed(page)` finds on each page going forward, on each page coming back, every link followed).
+    """
+    forward, back, links = [], [], []
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        page = response.get_data(as_text=True)
+        forward.append(listed(page))
+        url = page_link(page, "next")
+        links += [url] if url else []
+    url = page_link(page, "prev")
+    while url:
+        links.append(url)
+        response = client.get(url)
+        assert response.status_code == 200, url
+        page = response.get_data(as_text=True)
+        back.append(listed(page))
+        url = page_link(page, "prev")
+    return forward, back, links

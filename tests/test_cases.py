@@ -3,11 +3,10 @@ import csv
 import io
 import re
 from datetime import datetime, timedelta, timezone
-from html import unescape
 
 import pytest
 
-from conftest import add_call, csrf_of, rows
+from conftest import add_call, csrf_of, rows, walk_pages
 from ivr import clock
 from ivr.verification import reports
 from ivr.vocabulary import CASE_STATUSES
@@ -33,33 +32,6 @@ def _row(page, marker):
     """The table row of `page` holding `marker`."""
     start = page.rindex("<tr", 0, page.index(marker))
     return page[start:page.index("</tr>", start)]
-
-
-def _link(page, rel):
-    found = re.search(rf'href="([^"]+)" rel="{rel}"', page)
-    return unescape(found.group(1)) if found else None
-
-
-def _walk(client, url, listed):
-    """Follow a list's rel="next" links from `url` to its last page, then its rel="prev" links back to the first.
-
-    Returns (what `listed(page)` finds on each page going forward, on each page coming back, every link followed).
-    """
-    forward, back, links = [], [], []
-    while url:
-        response = client.get(url)
-        assert response.status_code == 200, url
-        page = response.get_data(as_text=True)
-        forward.append(listed(page))
-        url = _link(page, "next")
-        links += [url] if url else []
-    url = _link(page, "prev")
-    while url:
-        links.append(url)
-        page = client.get(url).get_data(as_text=True)
-        back.append(listed(page))
-        url = _link(page, "prev")
-    return forward, back, links
 
 
 def _audit(app, action):
@@ -202,7 +174,7 @@ def test_the_reports_list_pages_forward_to_the_last_page_and_back_keeping_its_fi
         if index % 3:
             kept.append(str(report["id"]))
     query = "?category=fee&status=new" + ("&sort=oldest" if sort == "oldest" else "")
-    forward, back, links = _walk(client, "/dashboard/reports" + query,
+    forward, back, links = walk_pages(client, "/dashboard/reports" + query,
                                  lambda page: re.findall(r'<a href="/dashboard/reports/(\d+)">', page))
     expected = kept if sort == "oldest" else kept[::-1]
     assert [len(found) for found in forward] == [50, 36] and sum(forward, []) == expected
@@ -255,7 +227,7 @@ def test_a_reports_asking_calls_page_forward_and_back(client, login, database):
     def listed(page):
         return re.findall(r'href="/dashboard/calls/(CA\w+)"', page[page.index('id="asked"'):])
 
-    forward, back, links = _walk(client, f"/dashboard/reports/{report['id']}", listed)
+    forward, back, links = walk_pages(client, f"/dashboard/reports/{report['id']}", listed)
     assert [len(found) for found in forward] == [50, 50, 23] and sum(forward, []) == asking[::-1]
     assert back == forward[-2::-1] and all(link.endswith("#asked") for link in links)
     assert client.get(f"/dashboard/reports/{report['id']}?asked_after=x").status_code == 400
@@ -272,7 +244,7 @@ def test_outreach_pages_forward_and_back_keeping_its_filters(client, login, veri
     def listed(page):
         return re.findall(r"<tr>\s*<td>(\d+)</td>", page)
 
-    forward, back, links = _walk(client, f"/dashboard/outreach?state=open&merchant={verification.merchant}", listed)
+    forward, back, links = walk_pages(client, f"/dashboard/outreach?state=open&merchant={verification.merchant}", listed)
     assert [len(found) for found in forward] == [50, 44] and sum(forward, []) == made[::-1]
     assert back == forward[-2::-1]
     assert all("state=open" in link and f"merchant={verification.merchant}" in link for link in links)
@@ -339,14 +311,14 @@ def test_the_call_back_queue_pages_forward_and_back_and_so_do_the_closed_ones(cl
                                             "done_at": clock.stamp(NOW - timedelta(hours=index // 2))})
         closed.append(str(made))
 
-    forward, back, links = _walk(client, "/dashboard/callbacks", lambda page: re.findall(r'id="callback-(\d+)"', page))
+    forward, back, links = walk_pages(client, "/dashboard/callbacks", lambda page: re.findall(r'id="callback-(\d+)"', page))
     assert forward == [[str(made) for made in waiting[start:start + 100]] for start in (0, 100, 200)]
     assert back == forward[-2::-1] and all("status=waiting" in link for link in links)
     page = client.get(links[0]).get_data(as_text=True)
     assert "← 上一页</a>" in page and "下一页 →</a>" in page
 
     # Closed ones: the most recently closed first; the waiting ones never show among them.
-    forward, back, links = _walk(client, "/dashboard/callbacks?status=done",
+    forward, back, links = walk_pages(client, "/dashboard/callbacks?status=done",
                                  lambda page: re.findall(r'id="callback-(\d+)"', page))
     assert [len(found) for found in forward] == [100, 20]
     # Pairs closed at the same moment: the later id first, as everywhere in this newest-first list.

@@ -8,7 +8,7 @@ from html import unescape
 
 import pytest
 
-from conftest import add_call, csrf_of, rows
+from conftest import add_call, csrf_of, page_link, rows, walk_pages
 from ivr import clock
 from ivr.verification import merchants, reports
 
@@ -41,11 +41,6 @@ def _sids(page):
     return re.findall(r'href="/dashboard/calls/(CA\w+)"', page)
 
 
-def _link(page, rel):
-    found = re.search(rf'href="([^"]+)" rel="{rel}"', page)
-    return unescape(found.group(1)) if found else None
-
-
 def _asked(database, sid, number, started, merchant_id=None, **fields):
     """A verify call whose caller said `number` had called them (the `number` event check_number writes)."""
     detail = json.dumps({"number": number, "raw": number[3:], "signals": [], "hidden": False})
@@ -67,11 +62,11 @@ def test_all_504_merchants_are_reached_page_by_page_with_the_count(client, login
         pages += 1
         assert "504 个商户" in page
         seen += re.findall(r'class="merchant-link">(\d+)<', page)
-        url = _link(page, "next")
+        url = page_link(page, "next")
     assert pages == 11 and len(seen) == 504 == len(set(seen))
     last = _page(client, "/dashboard/merchants?page=11")
-    assert "第 11 页，共 11 页" in last and _link(last, "next") is None
-    assert _link(last, "prev") == "/dashboard/merchants?page=10"
+    assert "第 11 页，共 11 页" in last and page_link(last, "next") is None
+    assert page_link(last, "prev") == "/dashboard/merchants?page=10"
 
 
 def test_a_merchants_calls_page_back_through_every_call(client, login, database, verification):
@@ -80,8 +75,8 @@ def test_a_merchants_calls_page_back_through_every_call(client, login, database,
     login("agent")
     first = _page(client, f"/dashboard/merchants/{verification.merchant}")
     assert "57 通" in first
-    older = _page(client, _link(first, "next"))
-    assert len(set(_sids(first)) | set(_sids(older))) == 57 and _link(older, "next") is None
+    older = _page(client, page_link(first, "next"))
+    assert len(set(_sids(first)) | set(_sids(older))) == 57 and page_link(older, "next") is None
     assert client.get(f"/dashboard/merchants/{verification.merchant}?calls_before=nonsense").status_code == 400
     # A link from the release that paged by rowid opens the newest calls.
     kept = _page(client, f"/dashboard/merchants/{verification.merchant}?"
@@ -97,40 +92,20 @@ def test_the_audit_log_pages_older_then_newer_keeping_its_filter(client, login, 
     audit.record(database, "ada", "export.calls")
     login("agent")
     first = _page(client, "/dashboard/audit?action=number.confirm")
-    older = _link(first, "next")
+    older = page_link(first, "next")
     assert "action=number.confirm" in older
     second = _page(client, older)
-    newer = _page(client, _link(second, "prev"))
+    newer = _page(client, page_link(second, "prev"))
     assert re.findall(r"139000\d+|\*{4}\d{4}", newer) == re.findall(r"139000\d+|\*{4}\d{4}", first)
     table = second[second.index('id="audit"'):]
-    assert "export.calls" not in table and _link(first, "prev") is None
-
-
-def _walk(client, url, listed):
-    """Follow a list's rel="next" links from `url` to its last page, then its rel="prev" links back to the first.
-
-    Returns (what `listed(page)` finds on each page going forward, on each page coming back, every link followed).
-    """
-    forward, back, links = [], [], []
-    while url:
-        page = _page(client, url)
-        forward.append(listed(page))
-        url = _link(page, "next")
-        links += [url] if url else []
-    url = _link(page, "prev")
-    while url:
-        links.append(url)
-        page = _page(client, url)
-        back.append(listed(page))
-        url = _link(page, "prev")
-    return forward, back, links
+    assert "export.calls" not in table and page_link(first, "prev") is None
 
 
 def test_the_users_list_pages_by_number_forward_and_back(client, login, database):
     database["users"].insert_all({"name": f"agent{index:03d}", "role": "agent", "password_hash": "x",
                                   "created_at": _at(), "password_changed_at": _at()} for index in range(118))
     login("admin")
-    forward, back, links = _walk(client, "/dashboard/users",
+    forward, back, links = walk_pages(client, "/dashboard/users",
                                  lambda page: re.findall(r"<tr>\s*<td>([\w.@-]+)", page))
     assert [len(found) for found in forward] == [50, 50, 20]
     assert sum(forward, []) == sorted(["abe", "ada"] + [f"agent{index:03d}" for index in range(118)])
@@ -150,7 +125,7 @@ def test_the_merchants_who_asked_about_a_number_page_forward_and_back(client, lo
     def listed(page):
         return re.findall(r'<tr class="asker">\s*<td><a href="/dashboard/merchants/(\d+)"', page)
 
-    forward, back, links = _walk(client, f"/dashboard/numbers/{SCAM}", listed)
+    forward, back, links = walk_pages(client, f"/dashboard/numbers/{SCAM}", listed)
     assert [len(found) for found in forward] == [50, 50, 12]
     assert sum(forward, []) == [f"8984403581{index:05d}" for index in range(112)]  # the latest asking first
     assert back == forward[-2::-1] and all(link.endswith("#asking") for link in links)
@@ -178,9 +153,9 @@ def test_calls_sort_oldest_first_and_page_both_ways(client, login, database):
     assert 'id="sort-started"' in page and _sids(page)[0] == "CAs00"
     oldest = _page(client, "/dashboard/calls?sort=oldest")
     assert _sids(oldest)[:3] == ["CAs59", "CAs58", "CAs57"]
-    following = _page(client, _link(oldest, "next"))
-    assert "sort=oldest" in _link(oldest, "next") and _sids(following) == [f"CAs{index:02d}" for index in range(9, -1, -1)]
-    assert _sids(_page(client, _link(following, "prev"))) == _sids(oldest)
+    following = _page(client, page_link(oldest, "next"))
+    assert "sort=oldest" in page_link(oldest, "next") and _sids(following) == [f"CAs{index:02d}" for index in range(9, -1, -1)]
+    assert _sids(_page(client, page_link(following, "prev"))) == _sids(oldest)
 
 
 def test_numbers_sort_by_reports(client, login, database):
