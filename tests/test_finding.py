@@ -131,6 +131,31 @@ def test_the_merchants_who_asked_about_a_number_page_forward_and_back(client, lo
     assert back == forward[-2::-1] and all(link.endswith("#asking") for link in links)
 
 
+def test_the_merchants_who_asked_are_listed_in_one_order_when_their_latest_asking_ties(database):
+    from ivr.storage.numberview import asking_merchants
+
+    low, high = "898440358100001", "898440358100002"
+    database["merchants"].insert_all({"id": merchant, "name": f"商户{merchant[-1]}", "created_at": _at(),
+                                      "updated_at": _at()} for merchant in (low, high))
+    _asked(database, "CAt1", SCAM, _at(hours=1), low)
+    _asked(database, "CAt2", SCAM, _at(hours=1), low)  # the same millisecond: the higher sid is the latest
+    add_call(database, "CAt9", _at(hours=1), merchant_id=low)  # a call that did not ask: never the latest
+    _asked(database, "CAt3", SCAM, _at(hours=1), high)
+    _asked(database, "CAt4", SCAM, _at(hours=1))  # a caller not identified
+    _asked(database, "CAt5", SCAM, _at(hours=2))
+    _asked(database, "CAt6", SCAM, _at(hours=3), low)
+    _asked(database, "CAt7", SCAM, _at(hours=4), "898440358100003")  # no merchant row: no name
+    expected = [(high, "商户2", 1, _at(hours=1), "CAt3"), (low, "商户1", 3, _at(hours=1), "CAt2"),
+                (None, None, 2, _at(hours=1), "CAt4"), ("898440358100003", None, 1, _at(hours=4), "CAt7")]
+
+    def listed(limit):
+        return [(row["merchant_id"], row["name"], row["calls"], row["latest_at"], row["latest_sid"])
+                for row in asking_merchants(database, SCAM, limit)]
+
+    assert listed(10) == expected
+    assert [listed(limit) for limit in (1, 2, 3)] == [expected[:1], expected[:2], expected[:3]]
+
+
 # -- sorting --------------------------------------------------------------------------------------
 
 

@@ -130,24 +130,34 @@ def count_calls(database, criteria, limit=None):
 
 
 def sample_matches(database, criteria, size):
-    """Return (calls of the criteria's time window among `size` calls picked evenly by rowid, how many of them match).
+    """Return (calls sampled from the criteria's time window, how many of them match): at most `size` calls picked
+    evenly through the window in started_at order (every k-th call from the window's first), a key both databases
+    index (calls_started).
 
-    Counting every match of a filter no single index answers reads each candidate call; this reads `size` calls.
+    Counting every match of a filter no single index answers reads each candidate call; this reads the sampled
+    calls, and steps through the window's range of calls_started to find them.
     """
-    low, high = database.execute("SELECT min(rowid), max(rowid) FROM calls").fetchone()
-    if low is None:
+    window_where, window_params = _where(
+        CallCriteria(started_from=criteria.started_from, started_before=criteria.started_before))
+    in_window = " WHERE " + " AND ".join(window_where) if window_where else ""
+    calls = database.execute("SELECT count(*) FROM calls c" + in_window, window_params).fetchone()[0]
+    if not calls:
         return 0, 0
-    step = max((high - low + 1) / size, 1.0)
-    window = CallCriteria(started_from=criteria.started_from, started_before=criteria.started_before)
-    window_where, _ = _where(window)
     where, params = _where(criteria)
+    # One call in every `step` (the smallest step that picks no more than `size`), so the picks span the window.
+    step = -(-calls // size)
+    # Each pick is the call `step` places after the last one on calls_started (calls starting in the very same
+    # millisecond count once in the stepping and all in the sample).
     sql = (
-        "WITH RECURSIVE picked(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM picked WHERE n + 1 < :size)"
+        "WITH RECURSIVE picked(at) AS (SELECT min(c.started_at) FROM calls c" + in_window
+        + " UNION ALL SELECT (SELECT c.started_at FROM calls c WHERE c.started_at > picked.at"
+        + "".join(" AND " + condition for condition in window_where)
+        + " ORDER BY c.started_at LIMIT 1 OFFSET :skip) FROM picked WHERE picked.at IS NOT NULL)"
         " SELECT count(*), count(*)" + (" FILTER (WHERE " + " AND ".join(where) + ")" if where else "")
-        + " FROM calls c WHERE c.rowid IN (SELECT CAST(:low + n * :step AS INTEGER) FROM picked)"
-        + (" AND " + " AND ".join(window_where) if window_where else "")
+        # CROSS JOIN: SQLite reads the picks in order and looks each up (PostgreSQL plans it as a plain join).
+        + " FROM picked CROSS JOIN calls c WHERE c.started_at = picked.at"
     )
-    return tuple(database.execute(sql, dict(params, size=min(size, high - low + 1), low=low, step=step)).fetchone())
+    return tuple(database.execute(sql, dict(params, skip=step - 1)).fetchone())
 
 
 def speech_by_call(database, sids):

@@ -62,13 +62,22 @@ def count_numbers(database, status, fragment):
 
 def asking_merchants(database, number, limit):
     """Return the merchants whose verify calls were told `number` called them, the latest asking first: each with
-    its name, how many calls asked, the latest such call and when (merchant_id None for callers not identified)."""
-    # With max(), SQLite takes the bare column c.sid from the row holding the maximum: the latest call asking.
+    its name, how many calls asked, the latest such call and when (merchant_id None for callers not identified).
+    Merchants whose latest asking started in the same millisecond come in merchant_id order, highest (and callers
+    not identified) last; of a merchant's calls started in that millisecond, the latest is the highest sid."""
+    asked = f"SELECT call_sid FROM events WHERE kind = 'number' AND {ASKED_NUMBER} = :number"
+    # Group the asking calls first (merchants joined to the page's rows only), then look up each listed merchant's
+    # latest asking call by its started_at (calls_started): no bare columns beside an aggregate.
     sql = (
-        "SELECT c.merchant_id, m.name, count(*) AS calls, max(c.started_at) AS latest_at, c.sid AS latest_sid"
-        " FROM calls c LEFT JOIN merchants m ON m.id = c.merchant_id"
-        f" WHERE c.sid IN (SELECT call_sid FROM events WHERE kind = 'number' AND {ASKED_NUMBER} = :number)"
-        " GROUP BY c.merchant_id ORDER BY latest_at DESC LIMIT :limit"
+        "SELECT g.merchant_id, m.name, g.calls, g.latest_at,"
+        " (SELECT max(l.sid) FROM calls l WHERE l.started_at = g.latest_at"
+        " AND (l.merchant_id = g.merchant_id OR (l.merchant_id IS NULL AND g.merchant_id IS NULL))"
+        f" AND l.sid IN ({asked})) AS latest_sid"
+        " FROM (SELECT c.merchant_id, count(*) AS calls, max(c.started_at) AS latest_at FROM calls c"
+        f" WHERE c.sid IN ({asked}) GROUP BY c.merchant_id"
+        " ORDER BY latest_at DESC, coalesce(c.merchant_id, '') DESC LIMIT :limit) g"
+        " LEFT JOIN merchants m ON m.id = g.merchant_id"
+        " ORDER BY g.latest_at DESC, coalesce(g.merchant_id, '') DESC"
     )
     return list(database.query(sql, {"number": number, "limit": limit}))
 

@@ -39,10 +39,10 @@ def set_outreach_status(database, outreach_id, status, at, actor):
 
 def outreach_rows(database, merchant_id, limit=None):
     """Return a merchant's outreach rows (at most `limit`), newest first."""
-    return list(database.query(
-        "SELECT * FROM outreach WHERE merchant_id = ? ORDER BY id DESC LIMIT ?",
-        [merchant_id, -1 if limit is None else limit],
-    ))
+    sql = "SELECT * FROM outreach WHERE merchant_id = ? ORDER BY id DESC"
+    if limit is None:
+        return list(database.query(sql, [merchant_id]))
+    return list(database.query(sql + " LIMIT ?", [merchant_id, limit]))
 
 
 def newest_open(database, merchant_id, now):
