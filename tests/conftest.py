@@ -260,6 +260,8 @@ def walk_pages(client, url, listed):
     """
     forward, back, links = [], [], []
     while url:
+        # A link back to a page already seen would walk for ever: fail instead.
+        assert url not in links[:-1], f"{url} was followed before"
         response = client.get(url)
         assert response.status_code == 200, url
         page = response.get_data(as_text=True)
@@ -267,7 +269,10 @@ def walk_pages(client, url, listed):
         url = page_link(page, "next")
         links += [url] if url else []
     url = page_link(page, "prev")
+    backward = []
     while url:
+        assert url not in backward, f"{url} was followed before"
+        backward.append(url)
         links.append(url)
         response = client.get(url)
         assert response.status_code == 200, url

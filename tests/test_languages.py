@@ -267,7 +267,7 @@ def test_the_raw_record_keeps_numbers_masked_and_twilios_addresses_out(app, busy
     for key, sid in busy_day["calls"].items():
         page = client.get(f"/dashboard/calls/{sid}").get_data(as_text=True)
         raw = page[page.index('id="raw-record"'):page.index("</details>", page.index('id="raw-record"'))]
-        assert len(re.findall(r"<li><code", raw)) == page.count('<li class="ev '), key  # one line per row
+        assert len(re.findall(r"<li><code", raw)) == page.count('<li class="ev ') > 0, key  # one line per row
         assert "api.twilio.com" not in raw and "api.twilio.com" not in page, key
         [caller] = rows(app, "SELECT from_number FROM calls WHERE sid = ?", [sid])
         if caller["from_number"]:

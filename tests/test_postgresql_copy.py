@@ -29,7 +29,7 @@ def sqlite_schema(path):
 
 def declared_indexes(dialect):
     return {(index.name, table.name) for table in metadata.tables.values() for index in table.indexes
-            if index._ddl_if is None or index._ddl_if.dialect == dialect}
+            if index.info.get("dialect", dialect) == dialect}
 
 
 def test_tables_py_describes_exactly_the_schema_the_app_creates_on_sqlite(app, runner):

@@ -234,7 +234,9 @@ def test_purge_empties_the_notes_of_old_reports_and_keeps_who_wrote_them(app, hi
         {"report_id": old_report, "author": "ada", "body": ""},
         {"report_id": new_report, "author": "ada", "body": NOTE_NEW}]
     # Gone from the files too, write-ahead log included, not merely from the rows.
-    for path in glob.glob(app.config["DATABASE"] + "*"):
+    files = glob.glob(app.config["DATABASE"] + "*")
+    assert files
+    for path in files:
         with open(path, "rb") as handle:
             assert "骗子自称银联客服".encode() not in handle.read(), path
     # The case still shows that a note was written, by whom and when, and says why its text is gone.

@@ -148,16 +148,8 @@ def list_calls(database, filters, before=None, after=None, limit=PAGE):
         rows = store.calls_page(database, criteria, limit + 1, after=after)
     else:
         rows = store.calls_page(database, criteria, limit + 1, oldest_first=oldest_first)
-    more = len(rows) > limit
-    rows = rows[:limit]
     fetched_oldest_first = bool(after) or (oldest_first and not before)
-    if fetched_oldest_first != oldest_first:
-        rows.reverse()
-    # The direction fetched has `more` beyond this page; the other has pages whenever a cursor brought us here.
-    came_by_cursor = bool(before or after)
-    if fetched_oldest_first:
-        return rows, came_by_cursor, more
-    return rows, more, came_by_cursor
+    return paging.keyset_page(rows, limit, fetched_oldest_first, oldest_first, bool(before or after))
 
 
 def page_cursors(rows, has_older, has_newer):
@@ -190,9 +182,9 @@ def count_calls(database, filters, cap=None):
         return Count(counted)
     if _one_index_answers(criteria):
         return Count(store.count_calls(database, criteria))
-    in_window, matched = store.sample_matches(database, criteria, ESTIMATE_SAMPLE)
     window = store.count_calls(database, store.CallCriteria(started_from=criteria.started_from,
                                                             started_before=criteria.started_before))
+    in_window, matched = store.sample_matches(database, criteria, ESTIMATE_SAMPLE, window)
     if not in_window:
         return Count(cap + 1, estimated=True)
     # Never below what was counted one by one.

@@ -134,17 +134,6 @@ def categories(database):
     return store.report_categories(database)
 
 
-def list_numbers(database, status="", search="", before=None, limit=PAGE):
-    """Return (reported numbers, most recently reported first, with report and distinct-merchant counts, has_more)."""
-    fragment = "".join(ch for ch in search if ch.isdigit() or ch == "+") if search else None
-    cursor = None
-    if before:
-        stamp, _, number = before.partition("|")
-        cursor = (stamp, number)
-    rows = store.numbers_page(database, status, fragment, cursor, limit + 1)
-    return rows[:limit], len(rows) > limit
-
-
 def number_detail(database, number, window_days=30):
     """Return a number's watchlist row, its reports (each with `counted`), what counts towards the watchlist, and
     its status history, or None."""

@@ -142,7 +142,7 @@ def sentence(event, lang, names, ended_by_hotline=False):
         if not detail.get("recorded"):
             return word("recorded nothing", lang)
         length = seconds(detail.get("duration") or None, lang)
-        return word("recorded", lang) + (f" ({length})" if lang == "en" and length else f"（{length}）" if length else "")
+        return _with_length(word("recorded", lang), length, lang)
     if kind == "callback":
         return word("callback filed", lang, id=detail.get("callback_id")) if detail.get("filed") else word("callback not filed", lang)
     if kind == "error":
@@ -160,7 +160,7 @@ def _transfer(detail, lang, names):
         return word("transfer no number", lang)
     if result in ANSWERED:
         length = seconds(detail.get("duration"), lang)
-        return word("transfer answered", lang) + (f" ({length})" if lang == "en" and length else f"（{length}）" if length else "")
+        return _with_length(word("transfer answered", lang), length, lang)
     if result in ("no-answer", "unknown", None):
         return word("transfer no answer", lang)
     return word("transfer not answered", lang, status=names.get(result, result))
@@ -173,7 +173,7 @@ def _status(event, detail, lang, names, ended_by_hotline):
         words = word("call ended" if ended_by_hotline else "caller hung up", lang)
     else:
         words = word("call ended as", lang, status=names.get(status, status))
-    return words + (f" ({length})" if lang == "en" and length else f"（{length}）" if length else "")
+    return _with_length(words, length, lang)
 
 
 def input_digits(digits, lang):
@@ -208,3 +208,10 @@ def verdict_reasons(verdict, detail, lang):
         reasons.append(word("hidden", lang))
     reasons.extend(_pick(SIGNAL_WORDS[signal], lang) for signal in detail.get("signals") or () if signal in SIGNAL_WORDS)
     return reasons
+
+
+def _with_length(words, length, lang):
+    """Return `words` followed by a length in brackets of the language, when there is one."""
+    if not length:
+        return words
+    return f"{words} ({length})" if lang == "en" else f"{words}（{length}）"

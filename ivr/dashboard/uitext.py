@@ -321,7 +321,6 @@ MESSAGES = {
     "no such lock": ("There is no such lock.", "没有这个锁定。"),
     "user {value} already exists": ("That user name is taken.", "该用户名已被使用。"),
     "outreach {n} is already {state}": ("Outreach #{n} is already {state}.", "联系记录 #{n} 已经{state}。"),
-    "Outreach {n}: {change} done.": ("Outreach #{n} {change}.", "联系记录 #{n} 已{change}。"),
     "{value} is one of the operator's own numbers and cannot be marked as a scam":
         ("{value} is one of the operator's own numbers: it cannot be marked as a scam.", "{value} 是本机构自己的号码，不能标记为诈骗号码。"),
     "could not find a free reference code for this merchant":
@@ -333,9 +332,8 @@ MESSAGE_PATTERNS = []
 for _template, _sentences in sorted(MESSAGES.items(), key=lambda item: item[0].startswith("{")):
     _pattern = re.sub(r"\\\{(\w+)\\\}", lambda match: f"(?P<{match.group(1)}>.+?)", re.escape(_template))
     MESSAGE_PATTERNS.append((re.compile(_pattern + r"\Z", re.S), _sentences))
-# Words filling a message's {change} and {state}.
-MESSAGE_WORDS = {"cancel": ("cancelled", "取消"), "complete": ("completed", "完成"),
-                 "cancelled": ("cancelled", "取消"), "completed": ("completed", "完成"), "open": ("open", "生效")}
+# Words filling a message's {state}.
+MESSAGE_WORDS = {"cancelled": ("cancelled", "取消"), "completed": ("completed", "完成"), "open": ("open", "生效")}
 
 
 def message_text(text, lang):

@@ -160,15 +160,6 @@ def guard(blueprint, open_endpoints=()):
             return redirect(url_for("dashboard.password"))
         return None
 
-    for code in (400, 403, 404, 409, 429, 503):
-        blueprint.register_error_handler(code, _error_page)
-
-
-def _error_page(error):
-    from flask import render_template
-
-    return render_template("dashboard/error.html", code=error.code, message=error.description), error.code
-
 
 def admin_required(view):
     """Let only admins in; an agent gets 403."""

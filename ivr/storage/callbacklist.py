@@ -1,12 +1,10 @@
 """The call-backs page's SQL: requests by status with their attempts, and recording an attempt or the close."""
+from ivr.storage import db
 
-# Each request with whether its call withheld the number, how many attempts it has had and the latest of them.
+# Each request with whether its call withheld the number (its attempts are read apart, by `attempts`).
 LISTED = (
-    "SELECT c.*, coalesce(k.caller_withheld, 0) AS caller_withheld,"
-    " (SELECT count(*) FROM callback_attempts n WHERE n.callback_id = c.id) AS attempts,"
-    " a.outcome AS last_outcome, a.made_by AS last_made_by, a.at AS last_attempt_at"
+    "SELECT c.*, coalesce(k.caller_withheld, 0) AS caller_withheld"
     " FROM callbacks c LEFT JOIN calls k ON k.sid = c.call_sid"
-    " LEFT JOIN callback_attempts a ON a.id = (SELECT max(id) FROM callback_attempts m WHERE m.callback_id = c.id)"
 )
 
 
@@ -45,9 +43,8 @@ def attempts(database, callback_ids):
 
 def add_attempt(database, callback_id, outcome, made_by, at):
     """Record one attempt to ring a caller back and return its id."""
-    return database["callback_attempts"].insert(
-        {"callback_id": callback_id, "outcome": outcome, "made_by": made_by, "at": at}
-    ).last_pk
+    return db.insert_row(
+        database, "callback_attempts", {"callback_id": callback_id, "outcome": outcome, "made_by": made_by, "at": at})
 
 
 def set_callback_done(database, callback_id, actor, at):

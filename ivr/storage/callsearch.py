@@ -129,18 +129,17 @@ def count_calls(database, criteria, limit=None):
                             dict(params, cap=limit)).fetchone()[0]
 
 
-def sample_matches(database, criteria, size):
-    """Return (calls sampled from the criteria's time window, how many of them match): at most `size` calls picked
-    evenly through the window in started_at order (every k-th call from the window's first), a key both databases
-    index (calls_started).
+def sample_matches(database, criteria, size, calls):
+    """Return (calls sampled from the criteria's time window, which holds `calls` calls, how many of them match): at
+    most `size` calls picked evenly through the window in started_at order (every k-th call from the window's
+    first), a key both databases index (calls_started).
 
     Counting every match of a filter no single index answers reads each candidate call; this reads the sampled
     calls, and steps through the window's range of calls_started to find them.
     """
-    window_where, window_params = _where(
+    window_where, _ = _where(
         CallCriteria(started_from=criteria.started_from, started_before=criteria.started_before))
     in_window = " WHERE " + " AND ".join(window_where) if window_where else ""
-    calls = database.execute("SELECT count(*) FROM calls c" + in_window, window_params).fetchone()[0]
     if not calls:
         return 0, 0
     where, params = _where(criteria)

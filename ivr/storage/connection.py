@@ -17,6 +17,11 @@ def connect(path, timeout=5.0, reader=False):
             raise sqlite3.OperationalError(f"database folder {directory} does not exist")
     # Autocommit at the driver level: write transactions are opened explicitly with BEGIN IMMEDIATE.
     conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
+    if reader:
+        # Set once for the connection's life: setting a flag PRAGMA expires every statement SQLite has prepared on
+        # the connection, so toggling it around each webhook's reads made SQLite parse every statement again.
+        conn.execute("PRAGMA query_only = ON")
+        return sqlite_utils.Database(conn)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA synchronous = NORMAL")
     # Deleted and overwritten content is zeroed, so a purge leaves no callers' numbers or words in free space.
@@ -26,10 +31,6 @@ def connect(path, timeout=5.0, reader=False):
     database = sqlite_utils.Database(conn)
     if path != ":memory:" and database.journal_mode != "wal":
         database.enable_wal()
-    if reader:
-        # Set once for the connection's life: setting a flag PRAGMA expires every statement SQLite has prepared on
-        # the connection, so toggling it around each webhook's reads made SQLite parse every statement again.
-        conn.execute("PRAGMA query_only = ON")
     return database
 
 
@@ -138,11 +139,12 @@ def read_only(database):
     kept = cached is not None and cached.database is database
     if kept and cached.reader is not None:
         reader = cached.reader
+    elif kept:
+        path, timeout, _ = cached.key
+        reader = cached.reader = connect(path, timeout, reader=True)
     else:
         path = database.execute("PRAGMA database_list").fetchone()[2]
         reader = connect(path, database.conn.execute("PRAGMA busy_timeout").fetchone()[0] / 1000, reader=True)
-        if kept:
-            cached.reader = reader
     try:
         yield reader
     except sqlite3.OperationalError as error:

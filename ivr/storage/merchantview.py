@@ -16,7 +16,7 @@ MERCHANT_ORDERS = {
 class MerchantMatch:
     """What listed merchants must match, any of it; all empty lists every merchant."""
 
-    digits: str = ""  # found anywhere in the merchant number, or in a registered phone (4 digits or more)
+    digits: str = ""  # found anywhere in the merchant number, or the last four digits of a registered phone
     text: str = ""  # found anywhere in the name
     phone: str = ""  # E.164: a registered phone
 
@@ -37,8 +37,10 @@ def _match_where(match):
     if match.phone:
         phones.append("phone = ?")
         params.append(match.phone)
-    if len(match.digits) >= 4:
-        phones.append(contains_sql("phone"))
+    if len(match.digits) == 4:
+        # Only the last four, which the masked number shows: matching any run of digits would let staff read the
+        # hidden ones a search at a time, with no reveal audited.
+        phones.append("substr(phone, -4) = ?")
         params.append(match.digits)
     if phones:
         where.append(f"m.id IN (SELECT merchant_id FROM merchant_phones WHERE {' OR '.join(phones)})")
@@ -66,7 +68,8 @@ def merchant_calls(database, merchant_id, limit, before=None):
     """Return a merchant's `limit` newest calls, those before the (started_at, sid) `before` when given."""
     where, params = "merchant_id = ?", [merchant_id]
     if before:
-        where += " AND (started_at < ? OR (started_at = ? AND sid < ?))"
+        # The form calls_page uses, so that the index calls_merchant_started serves the range too.
+        where += " AND started_at <= ? AND NOT (started_at = ? AND sid >= ?)"
         params += [before[0], before[0], before[1]]
     return list(database.query(
         "SELECT sid, from_number, language, started_at, status, duration, verdict, identified_by"

@@ -5,10 +5,9 @@ import sqlite3
 import time
 
 import sqlalchemy as sa
-import sqlite_utils
 from sqlalchemy.dialects import postgresql
 
-from ivr.storage import pgschema
+from ivr.storage import connection, pgschema
 from ivr.storage.schema import MIGRATIONS
 from ivr.storage.tables import metadata
 
@@ -63,12 +62,10 @@ def _open_source(path, timeout):
     if str(path) == ":memory:" or not os.path.isfile(path):
         raise CopyError(f"there is no database file at {path} (IVR_DATABASE) to copy")
     try:
-        connection = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
-        # The copy only reads: a mistake here must not be able to change the operator's database.
-        connection.execute("PRAGMA query_only = ON")
+        # A reader: a mistake here must not be able to change the operator's database.
+        return connection.connect(str(path), timeout, reader=True)
     except sqlite3.Error as error:
         raise CopyError(f"cannot open {path}: {error}") from None
-    return sqlite_utils.Database(connection)
 
 
 def _check_source(source, path):
@@ -128,7 +125,9 @@ def _fit(table, column, value, wanted):
             return value.encode("utf-8")
     except (ValueError, UnicodeDecodeError):
         pass
-    raise CopyError(f"table {table}, column {column}: the value {value!r:.40} cannot be stored as {wanted.__name__}")
+    # The value itself stays out of the message: it may be a caller's number or words.
+    raise CopyError(f"table {table}, column {column}: a {type(value).__name__} value cannot be stored as"
+                    f" {wanted.__name__}")
 
 
 def _continue_identities(target):

@@ -93,32 +93,6 @@ def report_categories(database):
     return [row[0] for row in database.execute("SELECT DISTINCT category FROM reports ORDER BY category")]
 
 
-def numbers_page(database, status, fragment, before, limit):
-    """Return up to `limit` watchlist numbers, most recently reported first, with report and distinct-merchant counts:
-    with `status` ('' for all), containing `fragment` (None for all), after the (last_reported_at, number) `before`."""
-    where, params = [], []
-    if status:
-        where.append("n.status = ?")
-        params.append(status)
-    if fragment is not None:
-        where.append("n.number LIKE ?")
-        params.append(f"%{fragment}%")
-    if before:
-        stamp, number = before
-        where.append("(n.last_reported_at < ? OR (n.last_reported_at = ? AND n.number < ?))")
-        params += [stamp, stamp, number]
-    sql = (
-        "SELECT n.*, (SELECT count(*) FROM reports r WHERE r.number = n.number) AS reports,"
-        " (SELECT count(DISTINCT r.merchant_id) FROM reports r WHERE r.number = n.number) AS merchants,"
-        " (SELECT count(DISTINCT r.merchant_id) FROM reports r WHERE r.number = n.number AND r.counted = 1)"
-        " AS counted_merchants,"
-        " (SELECT group_concat(DISTINCT r.category) FROM reports r WHERE r.number = n.number) AS categories"
-        " FROM numbers n" + (" WHERE " + " AND ".join(where) if where else "")
-        + " ORDER BY n.last_reported_at DESC, n.number DESC LIMIT ?"
-    )
-    return list(database.query(sql, params + [limit]))
-
-
 def watched_number(database, number):
     """Return a number's watchlist row, or None."""
     return next(iter(database.query("SELECT * FROM numbers WHERE number = ?", [number])), None)

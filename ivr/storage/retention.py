@@ -63,7 +63,7 @@ def purge(database, older_than_days, dry_run=False, batch_size=BATCH_SIZE, now=N
     for table, key, change, where in DETAILS:
         summary[table] = _clear_rows(database, table, key, change, where, {"cutoff": cutoff}, batch_size, summary,
                                      delete_recording)
-    summary["audit"] = _redact_audit(database, cutoff, batch_size)
+    summary["audit"] = _redact(database, "audit", "detail", batch_size, cutoff)
     summary.update(settle(database, optimise=summary["events"] > 0))
     return summary
 
@@ -93,8 +93,9 @@ def purge_merchant(database, merchant_id, batch_size=BATCH_SIZE, delete_recordin
     ):
         summary[table] = _clear_rows(database, table, key, change, where, {"merchant": merchant_id}, batch_size,
                                      summary, delete_recording)
-    summary["audit"] = _redact_audit(database, None, batch_size, phones + names)
-    summary["report_notes"] += _redact_notes(database, phones + names)
+    summary["audit"] = _redact(database, "audit", "detail", batch_size, words=phones + names)
+    if phones + names:  # with no words, _redact would mask every number in every note
+        summary["report_notes"] += _redact(database, "report_notes", "body", batch_size, words=phones + names)
     summary.update(settle(database, optimise=summary["events"] > 0))
     return summary
 
@@ -201,42 +202,27 @@ def _clear_rows(database, table, key, change, where, arguments, batch_size, summ
         after = keys[-1]
 
 
-def _redact_audit(database, cutoff, batch_size, numbers=()):
-    """Mask phone numbers in audit details older than `cutoff` (every age if None), or just these words."""
+def _redact(database, table, column, batch_size, cutoff=None, words=()):
+    """Mask phone numbers in `column` of `table`'s rows older than `cutoff` (every age if None), or just these
+    words; return how many rows changed."""
     redacted, after = 0, -1
     when = "at < :cutoff AND " if cutoff else ""
     while True:
         rows = database.execute(
-            f"SELECT id, detail FROM audit WHERE {when}id > :after AND detail IS NOT NULL ORDER BY id LIMIT :batch",
-            {"cutoff": cutoff, "after": after, "batch": batch_size}).fetchall()
+            f"SELECT id, {column} FROM {table} WHERE {when}id > :after AND {column} IS NOT NULL AND {column} != ''"
+            " ORDER BY id LIMIT :batch", {"cutoff": cutoff, "after": after, "batch": batch_size}).fetchall()
         if not rows:
             return redacted
         changes = []
-        for row_id, detail in rows:
-            cleaned = _redacted(detail, numbers)
-            if cleaned != detail:
+        for row_id, text in rows:
+            cleaned = _redacted(text, words)
+            if cleaned != text:
                 changes.append((cleaned, row_id))
         if changes:
             with db.transaction(database):
-                database.conn.executemany("UPDATE audit SET detail = ? WHERE id = ?", changes)
+                database.conn.executemany(f"UPDATE {table} SET {column} = ? WHERE id = ?", changes)
         redacted += len(changes)
         after = rows[-1][0]
-
-
-def _redact_notes(database, words):
-    """Replace these words (a merchant's name and phones) in every report's notes; return how many notes changed."""
-    if not words:
-        return 0
-    changes = []
-    # Notes are written by hand, a few a day: reading them all once is cheap.
-    for note_id, body in database.execute("SELECT id, body FROM report_notes WHERE body != ''").fetchall():
-        cleaned = _redacted(body, words)
-        if cleaned != body:
-            changes.append((cleaned, note_id))
-    if changes:
-        with db.transaction(database):
-            database.conn.executemany("UPDATE report_notes SET body = ? WHERE id = ?", changes)
-    return len(changes)
 
 
 def _redacted(detail, words):

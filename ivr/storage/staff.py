@@ -1,10 +1,11 @@
 """Staff storage: accounts, the sign-in throttle's counters and the audit log's rows."""
+from ivr.storage import db
 
 
 def add_user(database, name, role, password_hash, created_at):
     """Insert a staff account."""
-    database["users"].insert({"name": name, "role": role, "password_hash": password_hash, "created_at": created_at,
-                              "password_changed_at": created_at})
+    db.insert_row(database, "users", {"name": name, "role": role, "password_hash": password_hash,
+                                      "created_at": created_at, "password_changed_at": created_at})
 
 
 def find_user(database, name):
@@ -35,7 +36,7 @@ def count_users(database):
 
 def change_user(database, user_id, fields):
     """Set the given columns of the user with id `user_id`."""
-    database["users"].update(user_id, fields)
+    db.update_row(database, "users", user_id, fields)
 
 
 def note_sign_in(database, user_id, at):
@@ -87,7 +88,7 @@ def forget_throttle(database, before):
 
 def add_audit_row(database, at, user, action, target, detail):
     """Append one row to the audit log; `target` and `detail` are text or None."""
-    database["audit"].insert({"at": at, "user": user, "action": action, "target": target, "detail": detail})
+    db.insert_row(database, "audit", {"at": at, "user": user, "action": action, "target": target, "detail": detail})
 
 
 def audit_rows(database, user, action, target, before, limit):

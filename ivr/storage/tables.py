@@ -48,6 +48,7 @@ def _partial(name, *columns, where):
 
 
 def _only(dialect, index):
+    index.info["dialect"] = dialect  # readable by tests; ddl_if keeps its setting private
     return index.ddl_if(dialect=dialect)
 
 
