@@ -191,7 +191,7 @@ def reports():
     return render_template(
         "dashboard/reports.html", rows=rows, filters=filters, older=older, newer=newer, statuses=CASE_STATUSES,
         # Disabled accounts stay in the filter: reports may still be theirs.
-        staff_names=[user["name"] for user in users.list_users(database)],
+        staff_names=users.user_names(database),
         unassigned=reportlist.UNASSIGNED, asked=reportlist.asked_counts(database, rows),
         categories=reportlist.categories(database), recordings=recordings.infos(row["recording_sid"] for row in rows),
     ), (400 if filters.errors else 200)

@@ -290,7 +290,7 @@ def report(report_id):
     return render_template(
         "dashboard/report.html", report=found, asked=asked, older=older, newer=newer, statuses=CASE_STATUSES,
         asked_total=reportlist.asked_counts(database, [found]).get(found["number"], 0),
-        assignees=[user["name"] for user in users.list_users(database) if not user["disabled"]],
+        assignees=users.user_names(database, enabled_only=True),
         recordings=recordings.infos([found["recording_sid"]]),
     )
 

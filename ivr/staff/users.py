@@ -75,6 +75,11 @@ def list_users(database, limit=None, offset=0):
     return rows
 
 
+def user_names(database, enabled_only=False):
+    """Return the staff accounts' names in order (only those not disabled, with `enabled_only`)."""
+    return store.user_names(database, enabled_only)
+
+
 def count_users(database):
     """Return how many staff accounts there are."""
     return store.count_users(database)

@@ -14,12 +14,14 @@ def callbacks_with_status(database, status, limit, newest_first=False, before=No
     first; or with neither, from the earliest (from the latest with `newest_first`)."""
     stamp = "c.done_at" if newest_first else "c.created_at"
     where, params = ["c.status = :status"], {"status": status, "limit": limit}
+    # A NULL done_at (rows from before stamps were kept) sorts as the empty string; created_at is never NULL, and
+    # left bare so that the index callbacks_status serves the waiting list's pages.
+    key = f"coalesce({stamp}, '')" if newest_first else stamp
     if before or after:
-        # Keyset paging on (stamp, id); a NULL done_at (rows from before stamps were kept) sorts as the empty string.
-        where.append(f"(coalesce({stamp}, ''), c.id) {'<' if before else '>'} (:stamp, :id)")
+        where.append(f"({key}, c.id) {'<' if before else '>'} (:stamp, :id)")
         params.update(stamp=(before or after)[0], id=(before or after)[1])
     order = "ASC" if after or (not before and not newest_first) else "DESC"
-    sql = f"{LISTED} WHERE {' AND '.join(where)} ORDER BY coalesce({stamp}, '') {order}, c.id {order} LIMIT :limit"
+    sql = f"{LISTED} WHERE {' AND '.join(where)} ORDER BY {key} {order}, c.id {order} LIMIT :limit"
     return list(database.query(sql, params))
 
 

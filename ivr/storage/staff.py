@@ -29,6 +29,12 @@ def all_users(database, limit=None, offset=0):
     return list(database.query(sql + " LIMIT ? OFFSET ?", [limit, offset]))
 
 
+def user_names(database, enabled_only):
+    """Return the staff accounts' names in order, leaving out disabled ones with `enabled_only`."""
+    where = " WHERE NOT disabled" if enabled_only else ""
+    return [row[0] for row in database.execute(f"SELECT name FROM users{where} ORDER BY name")]
+
+
 def count_users(database):
     """Return how many staff accounts there are."""
     return database.execute("SELECT count(*) FROM users").fetchone()[0]
