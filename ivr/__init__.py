@@ -125,7 +125,8 @@ def create_app(test_config=None):
     for module in (verify, api, dashboard, retention, cli):
         module.init_app(app)
 
-    if app.config["AUTO_MIGRATE"]:
+    # PostgreSQL is migrated only by the release step (`flask init-db`), never by web processes as they start.
+    if app.config["AUTO_MIGRATE"] and not app.config["DATABASE_URL"]:
         try:
             database = db.connect(app.config["DATABASE"], app.config["DATABASE_TIMEOUT"])
             try:

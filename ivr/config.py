@@ -12,6 +12,19 @@ def _flag(environ, name, default="0"):
     return environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
 
 
+SQLITE_URL_PREFIX = "sqlite:///"
+
+
+def _sqlite_path(url):
+    url = (url or "").strip()
+    return url[len(SQLITE_URL_PREFIX):] if url.startswith(SQLITE_URL_PREFIX) else None
+
+
+def _postgresql_url(url):
+    url = (url or "").strip()
+    return url if url and not url.startswith(SQLITE_URL_PREFIX) else None
+
+
 def from_environment(environ, instance_path):
     """Return the app's configuration from `environ` (os.environ), with the documented defaults."""
     return {
@@ -21,7 +34,14 @@ def from_environment(environ, instance_path):
         "TWILIO_API_KEY": environ.get("TWILIO_API_KEY") or None,
         "TWILIO_API_SECRET": environ.get("TWILIO_API_SECRET") or None,
         "TWILIO_API_URL": (environ.get("IVR_TWILIO_API_URL") or "https://api.twilio.com").rstrip("/"),
-        "DATABASE": environ.get("IVR_DATABASE") or str(Path(instance_path) / "hotline.db"),
+        # IVR_DATABASE_URL, when set, names the database: sqlite:///path for a SQLite file, postgresql://... for
+        # PostgreSQL. Unset, the SQLite file IVR_DATABASE is used.
+        "DATABASE": _sqlite_path(environ.get("IVR_DATABASE_URL")) or environ.get("IVR_DATABASE")
+        or str(Path(instance_path) / "hotline.db"),
+        "DATABASE_URL": _postgresql_url(environ.get("IVR_DATABASE_URL")),
+        # Connections each worker process keeps to PostgreSQL: 4 workers x 2 hosts x 5 stay within a default
+        # max_connections of 100, with room for the release step and an operator's psql.
+        "DATABASE_POOL_SIZE": int(environ.get("IVR_DATABASE_POOL_SIZE", "5")),
         "DATABASE_TIMEOUT": float(environ.get("IVR_DATABASE_TIMEOUT", "3")),
         "AUTO_MIGRATE": _flag(environ, "IVR_AUTO_MIGRATE", "1"),
         "AGENT_NUMBER": environ.get("IVR_AGENT_NUMBER") or None,

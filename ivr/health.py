@@ -9,8 +9,6 @@ from ivr.telephony import rest
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)
-# Which database the app runs on, said even when it is unreachable; the PostgreSQL port adds "postgresql".
-DATABASE_KIND = "sqlite"
 
 
 @bp.get("/healthz")
@@ -22,7 +20,7 @@ def healthz():
     # The hotline answers calls without Twilio's REST API; what needs it waits, and says so here.
     body = {"flow": flow.name, "public_url": "set" if app.config.get("PUBLIC_URL") else "missing",
             "warnings": list(app.extensions["ivr"]["warnings"]) + ([waiting] if waiting else []),
-            "database_kind": DATABASE_KIND, "twilio_rest": "missing credentials" if waiting else "set"}
+            "database_kind": "postgresql" if app.config["DATABASE_URL"] else "sqlite", "twilio_rest": "missing credentials" if waiting else "set"}
     try:
         db.check(get_db())
     except Exception as error:  # noqa: BLE001 - any database failure means "not healthy"

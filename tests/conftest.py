@@ -1,11 +1,14 @@
+import json
 import re
-import sqlite3
 from html import unescape
 
+import pg
 import pytest
+from pg import migrated_postgresql_url  # noqa: F401 - a fixture, for the app on PostgreSQL
 from twilio_mock import twilio, twilio_api, twilio_media  # noqa: F401 - Twilio's API (Prism), for any test that asks
 
 from ivr import create_app
+from ivr import database as databases
 from ivr.storage import db
 from ivr.voice.simulator import Call, FlaskTransport
 
@@ -23,12 +26,49 @@ def quick_password_hashes(monkeypatch):
     monkeypatch.setattr(users, "hash_password", lambda password: generate_password_hash(password, method="scrypt:1024:8:1"))
 
 
+def pytest_report_header(config):
+    """Say which database the suite runs on."""
+    return f"database: {pg.BACKEND} (IVR_TEST_DATABASE)"
+
+
+def pytest_configure(config):
+    """Name the marker of tests that check SQLite's own file (backups, WAL bytes, file locks)."""
+    config.addinivalue_line("markers", "sqlite_only(reason): checks the embedded SQLite file itself; not collected"
+                                       " when the suite runs on PostgreSQL")
+
+
+def pytest_collection_modifyitems(config, items):
+    """On PostgreSQL, leave out the tests of SQLite's own file: they have no PostgreSQL counterpart to run."""
+    if pg.BACKEND != "postgresql":
+        return
+    kept, left_out = [], []
+    for item in items:
+        (left_out if item.get_closest_marker("sqlite_only") else kept).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Drop the session's migrated PostgreSQL template, if one was made."""
+    pg.TEMPLATE.drop()
+
+
+def database_settings(tmp_path, request):
+    """The app's database settings on the suite's database: a SQLite file in `tmp_path`, or a fresh PostgreSQL
+    database when IVR_TEST_DATABASE=postgresql."""
+    settings = {"DATABASE": str(tmp_path / "hotline.db")}
+    if pg.BACKEND == "postgresql":
+        settings["DATABASE_URL"] = request.getfixturevalue("migrated_postgresql_url")
+    return settings
+
+
 @pytest.fixture
-def app(tmp_path):
+def app(tmp_path, request):
     app = create_app(
         {
             "TESTING": True,
-            "DATABASE": str(tmp_path / "hotline.db"),
+            **database_settings(tmp_path, request),
             "TWILIO_AUTH_TOKEN": TOKEN,
             "AGENT_NUMBER": AGENT,
             "BUSINESS_HOURS": "24/7",
@@ -37,6 +77,14 @@ def app(tmp_path):
         }
     )
     yield app
+
+
+def break_database(app):
+    """Point the app at a database that cannot be reached: a missing folder, or a port nothing listens on."""
+    if app.config.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = "postgresql://postgres@127.0.0.1:9/unreachable"
+    else:
+        app.config["DATABASE"] = "/nonexistent-folder/hotline.db"
 
 
 @pytest.fixture
@@ -52,9 +100,8 @@ def runner(app):
 @pytest.fixture
 def database(app):
     """A connection to the app's database, for asserting on rows."""
-    connection = db.connect(app.config["DATABASE"])
-    yield connection
-    connection.conn.close()
+    with databases.opened(app.config) as connection:
+        yield connection
 
 
 class CallHelper:
@@ -81,12 +128,8 @@ def call(app):
 
 def rows(app, sql, params=()):
     """Run a query on the app's database and return a list of dicts."""
-    connection = sqlite3.connect(app.config["DATABASE"])
-    connection.row_factory = sqlite3.Row
-    try:
-        return [dict(row) for row in connection.execute(sql, params)]
-    finally:
-        connection.close()
+    with databases.opened(app.config) as connection:
+        return list(connection.query(sql, params))
 
 
 
@@ -172,12 +215,9 @@ def staff(app):
     """Create an admin ('ada') and an agent ('abe') with STAFF_PASSWORD; returns their names."""
     from ivr.staff import users
 
-    connection = db.connect(app.config["DATABASE"])
-    try:
+    with databases.opened(app.config) as connection:
         users.create_user(connection, "ada", "admin", STAFF_PASSWORD)
         users.create_user(connection, "abe", "agent", STAFF_PASSWORD)
-    finally:
-        connection.conn.close()
     return {"admin": "ada", "agent": "abe"}
 
 
@@ -202,14 +242,31 @@ def login(client, staff):
     return sign_in
 
 
+def insert(database, table, row):
+    """Insert one row (containers stored as JSON text) into `table` on either database; return it as stored."""
+    values = [json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value
+              for value in row.values()]
+    columns = ", ".join(f'"{name}"' for name in row)
+    cursor = database.execute(f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * len(row))}) RETURNING *",
+                              values)
+    names = [column[0] for column in cursor.description]
+    return dict(zip(names, cursor.fetchall()[0]))
+
+
+def insert_all(database, table, rows):
+    """Insert every row of `rows` into `table`."""
+    for row in rows:
+        insert(database, table, row)
+
+
 def add_call(database, sid, started_at, events=(), **fields):
     """Insert a finished call (and its events) straight into the database, for dashboard tests."""
     row = {"sid": sid, "from_number": "+8613800138000", "from_raw": "+8613800138000", "language": "zh",
            "started_at": started_at, "status": "completed", "duration": 60, "state": "{}", "updated_at": started_at}
     row.update(fields)
-    database["calls"].insert(row)
+    insert(database, "calls", row)
     for event in events:
-        database["events"].insert(dict({"call_sid": sid, "at": started_at}, **event))
+        insert(database, "events", dict({"call_sid": sid, "at": started_at}, **event))
     return row
 
 

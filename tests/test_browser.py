@@ -219,7 +219,7 @@ def test_staff_play_a_reports_recording_in_chromium(app, page, twilio):
         )
         assert abs(duration - 7) < 0.1
         # Chromium may ask for the start twice at once; each request is from ada, for this recording.
-        played = rows(app, "SELECT user, target FROM audit WHERE action = 'recording.play'")
+        played = rows(app, "SELECT \"user\", target FROM audit WHERE action = 'recording.play'")
         assert played and all(row == {"user": "ada", "target": recording["sid"]} for row in played)
     finally:
         server.shutdown()

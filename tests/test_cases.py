@@ -35,7 +35,7 @@ def _row(page, marker):
 
 
 def _audit(app, action):
-    return rows(app, "SELECT user, target, detail FROM audit WHERE action = ? ORDER BY id", [action])
+    return rows(app, "SELECT \"user\", target, detail FROM audit WHERE action = ? ORDER BY id", [action])
 
 
 # -- reports as cases -----------------------------------------------------------------------

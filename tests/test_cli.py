@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from conftest import rows
+from conftest import break_database, rows
 from ivr import create_app
 
 
@@ -33,7 +33,7 @@ def test_init_db_is_safe_to_repeat(runner):
 
 
 def test_init_db_reports_an_unusable_path(app, runner):
-    app.config["DATABASE"] = "/nonexistent-folder/x.db"
+    break_database(app)
     result = runner.invoke(args=["init-db"])
     assert result.exit_code != 0 and "cannot migrate" in result.output
 

@@ -29,7 +29,7 @@ def test_users_create_reads_the_password_twice_from_stdin_and_stores_only_a_scry
     assert user["role"] == "admin"
     assert user["password_hash"].startswith("scrypt:")
     assert "s3cret-passphrase" not in user["password_hash"]
-    assert rows(app, "SELECT user, action, target FROM audit WHERE action = 'user.create'") == [
+    assert rows(app, "SELECT \"user\", action, target FROM audit WHERE action = 'user.create'") == [
         {"user": "cli", "action": "user.create", "target": "carol"}
     ]
 
@@ -70,7 +70,7 @@ def test_sign_in_with_the_right_password_starts_a_session_and_is_audited(client,
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
     assert client.get("/dashboard/calls").status_code == 200
-    assert rows(app, "SELECT user, action, target FROM audit WHERE action = 'auth.sign_in'") == [
+    assert rows(app, "SELECT \"user\", action, target FROM audit WHERE action = 'auth.sign_in'") == [
         {"user": "abe", "action": "auth.sign_in", "target": "abe"}
     ]
 
@@ -183,7 +183,7 @@ def test_an_admin_manages_users_in_the_dashboard(client, login, app):
     assert {row["name"]: (row["role"], row["disabled"]) for row in rows(app, "SELECT * FROM users")} == {
         "ada": ("admin", 0), "abe": ("agent", 1), "fay": ("admin", 0)
     }
-    assert [row["action"] for row in rows(app, "SELECT action FROM audit WHERE user = 'ada' ORDER BY id")] == [
+    assert [row["action"] for row in rows(app, "SELECT action FROM audit WHERE \"user\" = 'ada' ORDER BY id")] == [
         "auth.sign_in", "user.create", "user.update", "user.update"
     ]
 
@@ -222,7 +222,7 @@ def test_numbers_are_masked_until_revealed_and_the_reveal_is_audited(client, log
                                                       "next": "/dashboard/calls/CAmask"})
     assert response.headers["Location"] == "/dashboard/calls/CAmask"
     assert "+8613812348000" in client.get("/dashboard/calls/CAmask").get_data(as_text=True)
-    [entry] = rows(app, "SELECT user, action, target, detail FROM audit WHERE action = 'number.reveal'")
+    [entry] = rows(app, "SELECT \"user\", action, target, detail FROM audit WHERE action = 'number.reveal'")
     assert entry["user"] == "abe" and entry["target"] == "call:CAmask"
     assert "13812348000" not in entry["detail"]
     # Exports stay masked whatever was revealed.

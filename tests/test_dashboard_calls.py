@@ -180,7 +180,7 @@ def test_the_calls_export_has_the_filtered_calls_with_masked_numbers(client, log
     assert [row["通话编号"] for row in exported] == expected
     for row in exported:
         assert "****" in row["来电号码"] or row["来电号码"] == "号码隐藏"
-    assert rows(app, "SELECT user, action FROM audit WHERE action = 'export.calls'") == [{"user": "abe", "action": "export.calls"}]
+    assert rows(app, "SELECT \"user\", action FROM audit WHERE action = 'export.calls'") == [{"user": "abe", "action": "export.calls"}]
 
 
 def test_the_reports_export_is_filtered_and_defuses_spreadsheet_formulas(client, login, database, app):

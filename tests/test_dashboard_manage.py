@@ -158,7 +158,7 @@ def test_an_admin_unlocks_a_locked_merchant(client, login, database, merchant, a
     assert not merchants.is_locked(database, merchant, None, registered=False)
     assert not merchants.is_locked(database, merchant, None, registered=True)
     assert [(row["user"], row["target"], json.loads(row["detail"])) for row in rows(
-        app, "SELECT user, target, detail FROM audit WHERE action = 'lock.lift' ORDER BY id")] == [
+        app, "SELECT \"user\", target, detail FROM audit WHERE action = 'lock.lift' ORDER BY id")] == [
         ("ada", merchant, {"scope": "merchant_strangers", "attempts": 5}),
         ("ada", merchant, {"scope": "merchant_registered", "attempts": 5}),
         ("ada", "+8613800138000", {"scope": "number", "attempts": 5}),  # its own phone's number lock too
@@ -190,7 +190,7 @@ def test_creating_outreach_shows_its_code_once(client, login, merchant, app):
     again = client.get("/dashboard/outreach").get_data(as_text=True)
     assert code not in again and "李娜" in again and "在终端上接受更新提示" in again
     assert code not in client.get(f"/dashboard/merchants/{MERCHANT}").get_data(as_text=True)
-    [entry] = rows(app, "SELECT user, detail FROM audit WHERE action = 'outreach.create'")
+    [entry] = rows(app, "SELECT \"user\", detail FROM audit WHERE action = 'outreach.create'")
     assert entry["user"] == "abe" and code not in entry["detail"]
 
 
@@ -239,7 +239,7 @@ def test_a_callback_is_marked_done_once_and_audited(client, login, database, app
     assert client.post("/dashboard/callbacks/7/done", data={"csrf_token": token}).status_code == 404
     assert "CAcb" in client.get("/dashboard/callbacks?status=done").get_data(as_text=True)
     # "Done" is now an attempt that reached the caller (see tests/test_cases.py for the other outcomes).
-    assert rows(app, "SELECT user, target, detail FROM audit WHERE action = 'callback.attempt'") == [
+    assert rows(app, "SELECT \"user\", target, detail FROM audit WHERE action = 'callback.attempt'") == [
         {"user": "abe", "target": "1", "detail": '{"attempt_id": 1, "outcome": "reached"}'}]
 
 

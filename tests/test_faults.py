@@ -141,6 +141,20 @@ def test_locked_database_apologises_then_recovers(fault_app, client):
     assert state_of(fault_app, second.sid)[0] == "guide_how"
 
 
+def test_a_write_lock_held_briefly_elsewhere_is_waited_for_not_apologised_for(fault_app):
+    first, _ = two_calls(fault_app)
+    holder = LockHolder(fault_app.config["DATABASE"])
+    # Let go well within the 0.2 s busy timeout: the step is stored once the lock is free.
+    releaser = threading.Timer(0.05, holder.release)
+    releaser.start()
+    try:
+        turn = first.press("1")
+    finally:
+        releaser.join()
+    assert "第三段" in turn.text and APOLOGY_ZH not in turn.text
+    assert state_of(fault_app, first.sid)[0] == "guide_during"
+
+
 def test_missing_database_file_apologises_then_recovers(fault_app, client, tmp_path):
     first, second = two_calls(fault_app)
     path = Path(fault_app.config["DATABASE"])

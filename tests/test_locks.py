@@ -127,7 +127,7 @@ def test_lifting_one_lock_from_its_row_leaves_every_other_in_force(client, login
     assert remaining == set(EXPECTED_LOCKS) - {(scope, key)}
     assert sum(len(bodies) for bodies in lock_rows(after).values()) == len(EXPECTED_LOCKS) - 1
     assert [(row["user"], row["target"], json.loads(row["detail"])) for row in rows(
-        app, "SELECT user, target, detail FROM audit WHERE action = 'lock.lift'")] == [
+        app, "SELECT \"user\", target, detail FROM audit WHERE action = 'lock.lift'")] == [
         ("ada", key, {"scope": scope, "attempts": LIMIT})
     ]
 
@@ -316,7 +316,7 @@ def test_cli_unlocks_a_merchant_by_scope(runner, app, locked, scope, lifted):
     remaining = {(lock["scope"], lock["key"]) for lock in merchants.active_locks(locked, LIMIT, 24)}
     assert remaining == set(EXPECTED_LOCKS) - {(name, MERCHANT) for name in scopes}
     assert [json.loads(row["detail"]) for row in rows(
-        app, "SELECT detail FROM audit WHERE action = 'lock.lift' AND user = 'alice' ORDER BY id")] == [
+        app, "SELECT detail FROM audit WHERE action = 'lock.lift' AND \"user\" = 'alice' ORDER BY id")] == [
         {"scope": name, "attempts": 5} for name in scopes]
 
 
@@ -339,7 +339,7 @@ def test_cli_unlocks_a_calling_number_and_leaves_the_merchants_locks(runner, app
     assert f"Unlocked calling number {STRANGER}: 5 wrong code(s) lifted (was locked)." in result.output
     remaining = {(lock["scope"], lock["key"]) for lock in merchants.active_locks(locked, LIMIT, 24)}
     assert remaining == set(EXPECTED_LOCKS) - {("number", STRANGER)}
-    assert rows(app, "SELECT user, target, detail FROM audit WHERE action = 'lock.lift'") == [
+    assert rows(app, "SELECT \"user\", target, detail FROM audit WHERE action = 'lock.lift'") == [
         {"user": "alice", "target": STRANGER, "detail": json.dumps({"attempts": 5, "scope": "number"})}
     ]
 

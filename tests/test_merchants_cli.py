@@ -96,7 +96,7 @@ def test_merchants_unlock(runner, app, verification):
     assert result.exit_code == 0 and "Unlocked merchant 898440358120001" in result.output
     assert "5 wrong code(s) lifted" in result.output
     assert not merchants.is_locked(database, verification.merchant, None, registered=False)
-    assert rows(app, "SELECT user, action, target FROM audit WHERE action = 'lock.lift' ORDER BY id") == [
+    assert rows(app, "SELECT \"user\", action, target FROM audit WHERE action = 'lock.lift' ORDER BY id") == [
         {"user": "alice", "action": "lock.lift", "target": verification.merchant}] * 2
     missing = runner.invoke(args=["merchants", "unlock", "999999999999999"])
     assert missing.exit_code == 1 and "no merchant" in missing.output

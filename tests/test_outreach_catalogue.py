@@ -201,7 +201,7 @@ def test_the_catalogue_is_listed_for_api_clients(api, app):
 
 def test_the_audit_row_records_everything_asked_but_not_the_code(api, app, verification):
     created = api("POST", "/api/outreach", json=OUTREACH).json
-    [entry] = rows(app, "SELECT user, target, detail FROM audit WHERE action = 'outreach.create'")
+    [entry] = rows(app, "SELECT \"user\", target, detail FROM audit WHERE action = 'outreach.create'")
     assert entry["user"] == "api" and entry["target"] == str(created["id"])
     assert json.loads(entry["detail"]) == {
         "merchant_id": MERCHANT, "reason": "system_update", "channel": "phone", "from_number": "+864008001234",

@@ -128,7 +128,7 @@ def test_cleared_number_stays_cleared_and_every_report_is_kept(call, app, verifi
     assert [(h["status"], h["changed_by"]) for h in summary["history"]] == [("suspected", "system"), ("cleared", "alice")]
     assert summary["status_changed_by"] == "alice" and summary["status_changed_at"]
     assert not reports.is_known_scam(verification.database, "+8617012345678")
-    assert rows(app, "SELECT user, action, target FROM audit WHERE action LIKE 'number.%'") == [
+    assert rows(app, "SELECT \"user\", action, target FROM audit WHERE action LIKE 'number.%'") == [
         {"user": "alice", "action": "number.clear", "target": "+8617012345678"}
     ]
     reports.set_number_status(verification.database, "17012345678", "confirmed", "bob")

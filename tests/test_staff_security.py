@@ -152,7 +152,7 @@ def test_changing_your_password_ends_your_other_sessions_and_keeps_this_browser(
     assert not signed_in(replay)
     assert attempt(app.test_client(), "abe", STAFF_PASSWORD, address="10.0.0.3").status_code == 401
     assert attempt(app.test_client(), "abe", NEW_PASSWORD, address="10.0.0.4").status_code == 302
-    [entry] = rows(app, "SELECT user, detail FROM audit WHERE action = 'user.password_change'")
+    [entry] = rows(app, "SELECT \"user\", detail FROM audit WHERE action = 'user.password_change'")
     assert entry["user"] == "abe" and '"sessions_ended": 2' in entry["detail"]
 
 
@@ -182,7 +182,7 @@ def test_an_admin_reset_shows_a_temporary_password_once_that_only_lets_its_owner
     assert re.fullmatch(r"\w{4}-\w{4}-\w{4}-\w{4}", temporary)
     assert temporary not in client.get("/dashboard/users").get_data(as_text=True)
     assert not signed_in(agent)
-    [entry] = rows(app, "SELECT user, target, detail FROM audit WHERE action = 'user.password_reset'")
+    [entry] = rows(app, "SELECT \"user\", target, detail FROM audit WHERE action = 'user.password_reset'")
     assert entry["user"] == "ada" and entry["target"] == "abe" and temporary not in entry["detail"]
     assert temporary not in str(rows(app, "SELECT * FROM users"))
     # The temporary password leads only to the password page until a new one is chosen.
@@ -344,7 +344,7 @@ def test_a_reveal_lives_on_the_server_expires_and_every_view_is_audited(app, cli
         assert "13812348000" not in str(dict(signed))
     for _ in range(2):
         assert "+8613812348000" in client.get("/dashboard/calls/CAsec").get_data(as_text=True)
-    views = rows(app, "SELECT user, target, detail FROM audit WHERE action = 'number.view'")
+    views = rows(app, "SELECT \"user\", target, detail FROM audit WHERE action = 'number.view'")
     assert [(view["user"], view["target"]) for view in views] == [("abe", "call:CAsec")] * 2
     assert "+86 138****8000" in views[0]["detail"]
     assert "13812348000" not in str(rows(app, "SELECT * FROM audit"))

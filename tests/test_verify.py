@@ -235,7 +235,7 @@ def test_five_wrong_codes_from_the_registered_phone_lock_it_even_for_the_right_c
     to_number(call)
     assert NO_CODE_ZH in call.press("13512340000#").text
     merchants.unlock_merchant(verification.database, verification.merchant, "staff")
-    assert rows(app, "SELECT user, detail FROM audit WHERE action = 'lock.lift' AND detail LIKE '%registered%'"
+    assert rows(app, "SELECT \"user\", detail FROM audit WHERE action = 'lock.lift' AND detail LIKE '%registered%'"
                 " AND detail NOT LIKE '%strangers%'")[0]["user"] == "staff"
     to_code(call)
     assert GENUINE_ZH in call.press(created["reference_code"] + "#").text

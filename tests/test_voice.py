@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import pytest
 from twilio.request_validator import RequestValidator
 
-from conftest import AGENT, TOKEN, rows
+from conftest import AGENT, TOKEN, break_database, rows
 from ivr import clock
 
 
@@ -465,7 +465,7 @@ def test_unknown_or_stale_steps_still_answer_twiml(call, path):
 
 
 def test_fallback_answers_without_a_database(app, client):
-    app.config["DATABASE"] = "/nonexistent-folder/hotline.db"
+    break_database(app)
     params = dict(PARAMS, ErrorCode="11200", ErrorUrl="https://hotline.example.com/voice/incoming")
     signature = RequestValidator(TOKEN).compute_signature("http://localhost/voice/fallback", params)
     response = client.post("/voice/fallback", data=params, headers={"X-Twilio-Signature": signature})
@@ -500,7 +500,7 @@ def test_a_cantonese_caller_can_say_the_number_was_hidden(call, app):
 
 
 def test_voice_with_a_broken_database_apologises(app, call):
-    app.config["DATABASE"] = "/nonexistent-folder/hotline.db"
+    break_database(app)
     turn = call.start()
     assert "很抱歉" in turn.text and turn.waiting_for == "Dial"
 
@@ -508,7 +508,7 @@ def test_voice_with_a_broken_database_apologises(app, call):
 def test_healthz(app, client):
     response = client.get("/healthz")
     assert response.status_code == 200 and response.get_json()["database"] == "ok"
-    app.config["DATABASE"] = "/nonexistent-folder/hotline.db"
+    break_database(app)
     response = client.get("/healthz")
     assert response.status_code == 503 and response.get_json()["database"] == "unavailable"
 

@@ -9,12 +9,13 @@ from flask.cli import with_appcontext
 from werkzeug.serving import make_server
 
 from ivr.cli import backup, copydb, notify, recordings, twilio
+from ivr.database import connect as connect_database
 from ivr.devtools import demo
 from ivr.devtools.terminal import play, signing_token
 from ivr.errors import FlowError
 from ivr.flow import loader as flows
-from ivr.storage import db
-from ivr.upgrade import upgrade
+from ivr.storage import pgschema
+from ivr.upgrade import upgrade, upgrade_postgresql
 from ivr.voice.simulator import Call, FlaskTransport, HttpTransport, SignatureRefused, Unreachable
 
 
@@ -29,7 +30,7 @@ def init_app(app):
 
 
 def _database():
-    return db.connect(current_app.config["DATABASE"], current_app.config["DATABASE_TIMEOUT"])
+    return connect_database(current_app.config)
 
 
 @click.command("init-db")
@@ -37,16 +38,32 @@ def _database():
 @click.option("--demo", "with_demo", is_flag=True, help="Also load the demo data (safe to repeat).")
 def init_db_command(with_demo):
     """Create or migrate the database; safe to run on every boot."""
-    try:
-        database = _database()
-        applied, hashed = upgrade(database, current_app.config["CODE_SECRET"])
-    except Exception as error:  # noqa: BLE001 - turned into a clear message for the operator
-        raise click.ClickException(f"cannot migrate {current_app.config['DATABASE']}: {error}") from None
-    click.echo(f"Database {current_app.config['DATABASE']}: " + (f"applied migrations {applied}" if applied else "up to date"))
-    if hashed:
-        click.echo(f"Stored {hashed} older plaintext reference codes as keyed hashes.")
+    config = current_app.config
+    if config["DATABASE_URL"]:
+        _init_postgresql(config)
+    else:
+        try:
+            database = _database()
+            applied, hashed = upgrade(database, config["CODE_SECRET"])
+        except Exception as error:  # noqa: BLE001 - turned into a clear message for the operator
+            raise click.ClickException(f"cannot migrate {config['DATABASE']}: {error}") from None
+        click.echo(f"Database {config['DATABASE']}: " + (f"applied migrations {applied}" if applied else "up to date"))
+        if hashed:
+            click.echo(f"Stored {hashed} older plaintext reference codes as keyed hashes.")
     if with_demo:
         click.echo(demo.load(current_app._get_current_object()))
+
+
+def _init_postgresql(config):
+    url = config["DATABASE_URL"]
+    try:
+        before, after, hashed = upgrade_postgresql(url, config["CODE_SECRET"], config["DATABASE_TIMEOUT"])
+    except Exception as error:  # noqa: BLE001 - turned into a clear message for the operator
+        raise click.ClickException(f"cannot migrate {pgschema.display(url)}: {error}") from None
+    change = f"migrated from {before or 'empty'} to {after}" if before != after else f"up to date at {after}"
+    click.echo(f"Database {pgschema.display(url)}: {change}")
+    if hashed:
+        click.echo(f"Stored {hashed} older plaintext reference codes as keyed hashes.")
 
 
 @click.command("check-flows")

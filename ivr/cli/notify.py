@@ -3,9 +3,10 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from ivr.database import close as close_database
+from ivr.database import connect as connect_database
 from ivr.errors import TwilioUnavailable
 from ivr.notify import alerts, sms
-from ivr.storage import db
 from ivr.telephony import rest
 
 
@@ -16,7 +17,7 @@ def init_app(app):
 
 
 def _database():
-    return db.connect(current_app.config["DATABASE"], current_app.config["DATABASE_TIMEOUT"])
+    return connect_database(current_app.config)
 
 
 def _summary(counts):
@@ -44,7 +45,7 @@ def sms_send_command():
         rules = current_app.extensions["ivr"]["action_settings"](current_app)
         counts = sms.send_due(database, client, rules.sms)
     finally:
-        database.conn.close()
+        close_database(database)
     click.echo(f"SMS notes: {_summary(counts)}.")
     if counts.get("failed"):
         raise click.ClickException(f"{counts['failed']} notes failed; they are tried again on the next run")
@@ -67,7 +68,7 @@ def alerts_send_command():
         alerts.check_surge(database, settings)
         counts = alerts.send_due(database, settings)
     finally:
-        database.conn.close()
+        close_database(database)
     click.echo(f"Alerts: {_summary(counts)}.")
     if counts.get("failed"):
         raise click.ClickException(f"{counts['failed']} alerts failed; they are tried again on the next run")

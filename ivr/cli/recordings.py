@@ -3,8 +3,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from ivr.database import close as close_database
+from ivr.database import connect as connect_database
 from ivr.errors import TwilioUnavailable
-from ivr.storage import db
 from ivr.telephony import recordings, rest
 
 
@@ -27,11 +28,11 @@ def sync_command():
         client = rest.client(rest.RestSettings.from_config(config))
     except TwilioUnavailable as error:
         raise click.ClickException(str(error)) from None
-    database = db.connect(config["DATABASE"], config["DATABASE_TIMEOUT"])
+    database = connect_database(config)
     try:
         counts = recordings.sync(database, client, config["TWILIO_API_URL"])
     finally:
-        database.conn.close()
+        close_database(database)
     summary = ", ".join(f"{count} {outcome}" for outcome, count in sorted(counts.items())) or "nothing to do"
     click.echo(f"Recordings: {summary}.")
     if counts.get("failed") or counts.get("not deleted"):

@@ -3,8 +3,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from ivr.database import close as close_database
+from ivr.database import connect as connect_database
 from ivr.errors import NotFound, TwilioUnavailable
-from ivr.storage import db
 from ivr.storage.retention import BATCH_SIZE, purge, purge_merchant
 from ivr.telephony import recordings, rest
 from ivr.upgrade import upgrade
@@ -53,7 +54,7 @@ def purge_command(days, merchant_id, dry_run, batch_size):
         raise click.UsageError("--dry-run counts what --older-than would purge")
     config = current_app.config
     try:
-        database = db.connect(config["DATABASE"], config["DATABASE_TIMEOUT"])
+        database = connect_database(config)
     except Exception as error:  # noqa: BLE001 - turned into a clear message for the operator
         raise click.ClickException(f"cannot open {config['DATABASE']}: {error}") from None
     try:
@@ -70,7 +71,7 @@ def purge_command(days, merchant_id, dry_run, batch_size):
     except Exception as error:  # noqa: BLE001 - a locked or broken database gets a clear message, not a traceback
         raise click.ClickException(f"purge stopped (run it again to finish): {error}") from None
     finally:
-        database.conn.close()
+        close_database(database)
     _report(summary, days, dry_run, merchant_id)
 
 

@@ -6,9 +6,10 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from ivr.database import close as close_database
+from ivr.database import connect as connect_database
 from ivr.errors import Conflict, InvalidInput, NotFound
 from ivr.staff import users
-from ivr.storage import db
 from ivr.upgrade import upgrade
 
 users_group = AppGroup("users", help="Manage staff accounts for the dashboard.")
@@ -23,14 +24,14 @@ def init_app(app):
 @contextlib.contextmanager
 def _database():
     """Open the app's database for one command, turning domain errors into clear CLI errors."""
-    database = db.connect(current_app.config["DATABASE"], current_app.config["DATABASE_TIMEOUT"])
+    database = connect_database(current_app.config)
     try:
         upgrade(database, current_app.config["CODE_SECRET"])
         yield database
     except (InvalidInput, Conflict, NotFound) as error:
         raise click.ClickException(str(error)) from None
     finally:
-        database.conn.close()
+        close_database(database)
 
 
 def _read_password():

@@ -8,6 +8,8 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from ivr.dashboard import localtime, merchantview
+from ivr.database import close as close_database
+from ivr.database import connect as connect_database
 from ivr.errors import Conflict, HotlineError, InvalidInput, NotFound
 from ivr.storage import db
 from ivr.upgrade import upgrade
@@ -39,7 +41,7 @@ BY = click.option("--by", "actor", default=None, help="Who is acting, for the au
 
 def _run(work):
     """Open the database, run `work(database)`, and turn domain errors into clear CLI errors."""
-    database = db.connect(current_app.config["DATABASE"], current_app.config["DATABASE_TIMEOUT"])
+    database = connect_database(current_app.config)
     try:
         upgrade(database, current_app.config["CODE_SECRET"])
         return work(database)
@@ -48,7 +50,7 @@ def _run(work):
     except (NotFound, Conflict, HotlineError) as error:
         raise click.ClickException(str(error)) from None
     finally:
-        database.conn.close()
+        close_database(database)
 
 
 @merchants_cli.command("import")

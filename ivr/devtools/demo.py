@@ -1,7 +1,8 @@
 """Demo data: a few calls placed through the real webhooks, and (with verification) merchants and outreach."""
+from ivr.database import close as close_database
+from ivr.database import connect as connect_database
 from ivr.devtools.terminal import play, signing_token
 from ivr.storage import db
-from ivr.storage import demo as store
 from ivr.voice.simulator import Call, FlaskTransport
 
 DEMO_MARKER = "CA" + "d" * 30 + "01"
@@ -16,7 +17,7 @@ DEMO_CALLS = [
 
 def load(app):
     """Load the demo data once; return a sentence saying what was done."""
-    database = db.connect(app.config["DATABASE"], app.config["DATABASE_TIMEOUT"])
+    database = connect_database(app.config)
     try:
         if db.get_call(database, DEMO_MARKER) is not None:
             return "Demo data: already loaded."
@@ -33,7 +34,7 @@ def load(app):
             placed += 1
         return f"Demo data: placed {placed} demo calls{extra}."
     finally:
-        store.close(database)
+        close_database(database)
 
 
 def _place(app, token, caller, steps, sid):

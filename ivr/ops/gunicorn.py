@@ -5,8 +5,11 @@ import os
 import shutil
 import tempfile
 
+import sqlalchemy
+
 from ivr.config import from_environment
 from ivr.ops import logs
+from ivr.storage import pgschema
 
 # Set before any worker imports prometheus_client, which picks its storage when first imported (the master never
 # imports it before child_exit; a --preload app is imported after this file, so it sees the directory too).
@@ -37,7 +40,15 @@ logconfig_dict = {
 
 
 def on_starting(server):
-    """Start from an empty metrics directory: the files of an earlier run would be counted again."""
+    """Refuse to start on a PostgreSQL database this release has not migrated; start from an empty metrics
+    directory: the files of an earlier run would be counted again."""
+    url = from_environment(os.environ, "instance")["DATABASE_URL"]
+    if url:
+        try:
+            pgschema.check_current(url)
+        except (pgschema.SchemaError, sqlalchemy.exc.SQLAlchemyError) as error:
+            # gunicorn prints a RuntimeError raised here and exits with status 1.
+            raise RuntimeError(f"the hotline cannot start: {' '.join(str(error).split())}") from None
     os.makedirs(METRICS_DIRECTORY, mode=0o700, exist_ok=True)
     for path in glob.glob(os.path.join(METRICS_DIRECTORY, "*.db")):
         os.remove(path)

@@ -7,6 +7,9 @@ import sqlite3
 import threading
 import time
 
+import psycopg
+import sqlalchemy
+
 from flask import Blueprint, abort, current_app, g, request
 from flask.signals import appcontext_tearing_down, got_request_exception
 from prometheus_client import (
@@ -20,7 +23,7 @@ from prometheus_client import (
 )
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from ivr.storage import db
+from ivr.storage import db, postgres
 from ivr.vocabulary import VERDICTS
 from ivr.voice import webhooks
 
@@ -34,11 +37,10 @@ APOLOGY_REASONS = ("error", "fallback", "invalid")
 # Webhooks take milliseconds; Twilio gives up on one after 15 s.
 LATENCY_BUCKETS = (0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0)
 # The driver's errors, and a call that other deliveries kept changing (ivr/voice/webhooks.py gives up after 3 tries).
-DATABASE_ERRORS = (sqlite3.Error, db.StaleCall)
+DATABASE_ERRORS = (sqlite3.Error, psycopg.Error, sqlalchemy.exc.SQLAlchemyError, db.StaleCall)
 # A reverse proxy on this host would make every visitor's peer loopback; proxies say they forwarded in these.
 FORWARDING_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
 MULTIPROCESS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
-
 
 def is_database_error(error):
     """Whether `error`, or an error it was raised from or while handling, is a database error."""
@@ -50,14 +52,12 @@ def is_database_error(error):
         error = error.__cause__ or error.__context__
     return False
 
-
 def is_open(database):
     """Whether a connection from ivr/storage is still open: sqlite3 has no flag, but refuses any use of a closed one."""
     try:
         return database.conn.in_transaction is not None
     except sqlite3.ProgrammingError:
         return False
-
 
 class Metrics:
     """One app's metrics, in a registry of its own so that apps made in one process (tests) count apart."""
@@ -85,6 +85,9 @@ class Metrics:
         self.by_verdict = {verdict: self.verdicts.labels(verdict) for verdict in VERDICTS}
         self.by_reason = {reason: self.apologies.labels(reason) for reason in APOLOGY_REASONS}
         self.connections.set(0)
+        self.pool = Gauge("ivr_database_pool_connections", "PostgreSQL connections in this process's pool, in use or idle.",
+                          ["state"], multiprocess_mode="liveall", registry=registry)
+        self.by_pool_state = {state: self.pool.labels(state) for state in ("in_use", "idle")}
         self.open_connections = {}  # worker thread -> its connection, while it is open
         self.open_count = 0
         self.lock = threading.Lock()
@@ -119,13 +122,17 @@ class Metrics:
         """Note the connection this request used, if any, as its thread's (a teardown_request hook)."""
         # Runs before ivr/database.py's close_db (an app context teardown), which may close it if the request failed.
         used = g.get("db")
-        if used is not None:
+        if used is not None and not postgres.is_postgresql(used):
             with self.lock:
                 self.open_connections[threading.get_ident()] = used
 
     def count_connections(self, sender, **extra):
         """Count this worker's open connections once the request's was handed back (appcontext_tearing_down)."""
         # Sent after every teardown_appcontext function, so after close_db whatever the order they were added in.
+        if sender.config.get("DATABASE_URL"):
+            for state, count in postgres.pool_use().items():
+                self.by_pool_state[state].set(count)
+            return
         if not self.open_connections:
             return
         with self.lock:
@@ -143,17 +150,14 @@ class Metrics:
         MultiProcessCollector(registry, path=self.directory)
         return generate_latest(registry)
 
-
 def _start_timer():
     if request.endpoint in ROUTES:
         g.webhook_started = time.perf_counter()
-
 
 def _bearer_matches(token):
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     # As bytes: compare_digest refuses str with non-ASCII characters, which a header may carry.
     return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
-
 
 def _from_this_host():
     """Whether the request came straight from this host: a loopback peer, and no proxy's forwarding headers."""
@@ -167,7 +171,6 @@ def _from_this_host():
         peer = peer.ipv4_mapped
     return peer.is_loopback
 
-
 @bp.get("/metrics")
 def scrape():
     """The metrics in Prometheus' text format: with IVR_METRICS_TOKEN as a bearer token, else only from this host."""
@@ -180,7 +183,6 @@ def scrape():
         abort(404)  # as for any unknown URL: nothing says there are metrics to guess a token for
     metrics = current_app.extensions["ivr_metrics"]
     return metrics.exposition(), 200, {"Content-Type": CONTENT_TYPE_LATEST, "Cache-Control": "no-store"}
-
 
 def init_app(app):
     """Count the voice webhooks and serve /metrics, across gunicorn's workers when PROMETHEUS_MULTIPROC_DIR is set."""

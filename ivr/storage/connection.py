@@ -1,10 +1,15 @@
-"""SQLite connections: WAL mode, one cached connection per worker thread, write transactions and read-only work."""
+"""Connections: SQLite's (WAL mode, one kept per worker thread) and, for both databases, write transactions and
+read-only work."""
 import contextlib
 import os
 import sqlite3
 import threading
 
+import psycopg
 import sqlite_utils
+
+from ivr.storage import postgres
+from ivr.storage.postgres import is_postgresql
 
 JOURNAL_SIZE_LIMIT = 4 * 1024 * 1024
 
@@ -32,6 +37,34 @@ def connect(path, timeout=5.0, reader=False):
     if path != ":memory:" and database.journal_mode != "wal":
         database.enable_wal()
     return database
+
+
+def open_database(path, timeout, url=None, pool_size=5):
+    """Return a connection of its own to the PostgreSQL database at `url`, or else to the SQLite file at `path`;
+    give it back with close()."""
+    if url:
+        return postgres.checkout(url, pool_size, timeout)
+    return connect(path, timeout)
+
+
+def close(database):
+    """Give back a connection from open_database, rolling back what it left uncommitted."""
+    if is_postgresql(database):
+        if database.in_transaction and not database.broken:
+            database.execute("ROLLBACK")
+        database.close()
+    else:
+        database.conn.close()
+
+
+@contextlib.contextmanager
+def opened(path, timeout, url=None, pool_size=5):
+    """A connection of its own for a command or a job, closed after the block."""
+    database = open_database(path, timeout, url, pool_size)
+    try:
+        yield database
+    finally:
+        close(database)
 
 
 # One open connection per worker thread, reused across requests: opening one costs four PRAGMAs, and
@@ -96,6 +129,9 @@ def _close_quietly(database):
 
 def release(database, failed=False):
     """End one use of a connection: keep the thread's connection open for its next use if it is clean."""
+    if is_postgresql(database):
+        close(database)
+        return
     cached = getattr(_thread, "db", None)
     if cached is not None and cached.database is database:
         if not failed and not database.conn.in_transaction:
@@ -117,15 +153,28 @@ def transaction(database):
     if database.conn.in_transaction:
         yield database
         return
-    database.conn.execute("BEGIN IMMEDIATE")
+    # SQLite: take the write lock up front. PostgreSQL locks only the rows a transaction writes.
+    database.conn.execute("BEGIN" if is_postgresql(database) else "BEGIN IMMEDIATE")
     try:
         yield database
     except BaseException:
-        if database.conn.in_transaction:
+        if database.conn.in_transaction and not getattr(database, "broken", False):
             database.conn.execute("ROLLBACK")
         raise
     else:
         database.conn.execute("COMMIT")
+
+
+@contextlib.contextmanager
+def _read_only_transaction(database):
+    database.execute("BEGIN READ ONLY")
+    try:
+        yield
+    except psycopg.errors.ReadOnlySqlTransaction as error:
+        raise WriteAttempted(str(error)) from error
+    finally:
+        if database.in_transaction and not database.broken:
+            database.execute("ROLLBACK")
 
 
 class WriteAttempted(Exception):
@@ -135,6 +184,10 @@ class WriteAttempted(Exception):
 @contextlib.contextmanager
 def read_only(database):
     """Give a block a connection to `database`'s file that cannot write; a write in it raises WriteAttempted."""
+    if is_postgresql(database):
+        with _read_only_transaction(database):
+            yield database
+        return
     cached = getattr(_thread, "db", None)
     kept = cached is not None and cached.database is database
     if kept and cached.reader is not None:

@@ -5,6 +5,7 @@ import sqlite3
 
 from ivr import clock
 from ivr.storage.connection import WriteAttempted, connect, read_only, transaction  # noqa: F401 - reached through db
+from ivr.storage.postgres import is_postgresql
 from ivr.storage.schema import MIGRATIONS
 from ivr.vocabulary import FINAL_STATUSES
 
@@ -49,6 +50,12 @@ def statements(script):
 
 def check(database):
     """Raise if the database cannot be read and written; used by /healthz."""
+    if is_postgresql(database):
+        # The schema's revision table answers, and the server is a primary that takes writes, not a standby.
+        database.execute("SELECT count(*) FROM alembic_version").fetchone()
+        if database.execute("SELECT pg_is_in_recovery()").fetchone()[0]:
+            raise RuntimeError("the PostgreSQL server is a read-only standby")
+        return True
     database.execute("SELECT count(*) FROM schema_migrations").fetchone()
     with transaction(database):
         database.execute("CREATE TEMP TABLE IF NOT EXISTS health_probe (x)")
@@ -239,15 +246,6 @@ def add_callback(database, sid, from_number, language, recording):
         "created_at": clock.stamp(),
         "status": "waiting",
     })
-
-
-# -- dialect functions: SQL spelled differently on each database ----------------------------------------------
-
-
-def contains_sql(haystack, needle="?"):
-    """SQL that is true when `needle` occurs in `haystack`: SQLite's instr() (PostgreSQL: strpos(haystack, needle)
-    > 0). A LIKE '%...%' would run on both, but scans about 10% slower on SQLite."""
-    return f"instr({haystack}, {needle}) > 0"
 
 
 # -- plain-SQL stand-ins for sqlite-utils' table helpers, for any table with an `id` key ------------------------

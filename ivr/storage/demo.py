@@ -83,7 +83,3 @@ def set_number_statuses(database, changes):
         [(status, who, reason, at, number) for number, status, who, reason, at in changes],
     )
 
-
-def close(database):
-    """Close a connection opened just for loading the demo."""
-    database.conn.close()

@@ -1,7 +1,7 @@
 """The merchant pages' SQL: finding merchants, a merchant's calls and reports, lock references, the outreach list."""
 from dataclasses import dataclass
 
-from ivr.storage.db import contains_sql
+from ivr.storage.dialect import contains_sql
 
 # The merchants list's orders (its allow-list): SQL chosen by key, never taken from the URL.
 MERCHANT_ORDERS = {
@@ -25,10 +25,10 @@ def _like(text):
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _match_where(match):
+def _match_where(database, match):
     where, params = [], []
     if match.digits:
-        where.append(contains_sql("m.id"))
+        where.append(contains_sql(database, "m.id"))
         params.append(match.digits)
     if match.text:
         where.append("m.name LIKE ? ESCAPE '\\'")
@@ -50,7 +50,7 @@ def _match_where(match):
 def merchants_page(database, match, order, limit, offset):
     """Return `limit` merchants matching `match` in the order named `order` (a MERCHANT_ORDERS key), from `offset`,
     each with its registered phones (comma-separated)."""
-    where, params = _match_where(match)
+    where, params = _match_where(database, match)
     return list(database.query(
         "SELECT m.*, (SELECT group_concat(phone) FROM merchant_phones p WHERE p.merchant_id = m.id) AS phones"
         f" FROM merchants m{where} ORDER BY {MERCHANT_ORDERS[order]} LIMIT ? OFFSET ?",
@@ -60,7 +60,7 @@ def merchants_page(database, match, order, limit, offset):
 
 def count_merchants(database, match):
     """Return how many merchants match `match`."""
-    where, params = _match_where(match)
+    where, params = _match_where(database, match)
     return database.execute(f"SELECT count(*) FROM merchants m{where}", params).fetchone()[0]
 
 

@@ -1,6 +1,6 @@
 """The numbers pages' SQL: the watchlist sorted a page at a time, the merchants who asked about a number, the
 numbers most reported in a period, and suspected numbers no staff member has opened yet."""
-from ivr.storage.db import contains_sql
+from ivr.storage.dialect import contains_sql
 from ivr.storage.reportlist import ASKED_NUMBER
 
 # The numbers list's orders (its allow-list): SQL chosen by key, never taken from the URL.
@@ -16,13 +16,13 @@ COUNTS = ("coalesce(r.reports, 0) AS reports, coalesce(r.merchants, 0) AS mercha
           " coalesce(r.counted_merchants, 0) AS counted_merchants, r.categories")
 
 
-def _numbers_where(status, fragment):
+def _numbers_where(database, status, fragment):
     where, params = [], []
     if status:
         where.append("n.status = ?")
         params.append(status)
     if fragment:
-        where.append(contains_sql("n.number"))
+        where.append(contains_sql(database, "n.number"))
         params.append(fragment)
     return (" WHERE " + " AND ".join(where) if where else ""), params
 
@@ -30,7 +30,7 @@ def _numbers_where(status, fragment):
 def numbers_page(database, status, fragment, order, limit, offset):
     """Return `limit` watchlist numbers from `offset` in the order named `order` (a NUMBER_ORDERS key), with
     `status` ('' for all) and containing `fragment` ('' for all), each with its report and merchant counts."""
-    where, params = _numbers_where(status, fragment)
+    where, params = _numbers_where(database, status, fragment)
     if order in COUNTED_ORDERS:
         # Sorting by a count needs every number's: one pass over the reports by number (reports_number_merchant).
         sql = (
@@ -56,7 +56,7 @@ def numbers_page(database, status, fragment, order, limit, offset):
 
 def count_numbers(database, status, fragment):
     """Return how many watchlist numbers have `status` and contain `fragment` (either '' for all)."""
-    where, params = _numbers_where(status, fragment)
+    where, params = _numbers_where(database, status, fragment)
     return database.execute(f"SELECT count(*) FROM numbers n{where}", params).fetchone()[0]
 
 

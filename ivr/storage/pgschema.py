@@ -104,6 +104,20 @@ def check_known(revision, url):
         )
 
 
+def check_current(url):
+    """Raise SchemaError unless the database at `url` is at this release's newest revision (web processes never
+    migrate: the release step, `flask init-db`, does)."""
+    revision = current_revision(url)
+    if revision is None:
+        raise SchemaError(f"the database {display(url)} has no schema yet: run `flask --app app init-db` (the"
+                          " Procfile's release step) before starting the web processes")
+    check_known(revision, url)
+    head = head_revision()
+    if revision != head:
+        raise SchemaError(f"the database {display(url)} is at schema revision {revision!r} and this release needs"
+                          f" {head!r}: run `flask --app app init-db` (the Procfile's release step) first")
+
+
 def upgrade(url):
     """Migrate the database at `url` to the newest revision, one host at a time; return (revision before, after)."""
     engine = create_engine(url)

@@ -76,7 +76,7 @@ def count_attempt(database, keys, at, forgotten_before):
 
 def uncount_attempt(database, key):
     """Take back one counted attempt of `key` (it turned out to be a good one)."""
-    database.execute("UPDATE sign_in_throttle SET failures = max(failures - 1, 0) WHERE key = ?", [key])
+    database.execute("UPDATE sign_in_throttle SET failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END WHERE key = ?", [key])
 
 
 def clear_throttle(database, key):
