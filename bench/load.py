@@ -3,6 +3,9 @@
     python bench/load.py                       # 32 callers, 4 workers: our app, then the bare app, in both modes
     python bench/load.py --nothing-lost        # 64 callers, 4 workers: count what was accepted against the database
     python bench/load.py --callers 8 --duration 5 --skip-bare
+    python bench/load.py --database-url postgresql://postgres@127.0.0.1:5432/postgres --hosts 2 --mode closed
+                                               # on PostgreSQL, two hosts, beside SQLite and the bare app
+    python bench/load.py --database-url postgresql://postgres@127.0.0.1:5432/postgres --hosts 2 --nothing-lost
 
 Every request is a signed Twilio-style form post that follows the TwiML it got back (ivr.simulator.Call),
 over a lean keep-alive http.client transport. Only 127.0.0.1 is ever targeted.
@@ -32,10 +35,12 @@ import urllib.parse
 from collections import Counter
 from pathlib import Path
 
+import psycopg
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.servers import Gunicorn  # noqa: E402
+from bench.servers import Gunicorn, Hosts  # noqa: E402
 from ivr.voice.simulator import Call, HttpTransport  # noqa: E402
 
 AGENT = "+8675512345678"
@@ -51,14 +56,25 @@ PACED_DURATION = 60
 
 
 class KeepAliveTransport(HttpTransport):
-    """HttpTransport over one reused http.client connection, timing every request."""
+    """HttpTransport over reused http.client connections, timing every request; with several hosts (a list of
+    base URLs, the first one the public URL the requests are signed for) each request goes to the next host."""
 
     def __init__(self, base_url, stats, timeout=15):
-        super().__init__(base_url, timeout)
-        parsed = urllib.parse.urlsplit(self.base_url)
-        assert parsed.hostname == "127.0.0.1", "load tests only target loopback"
-        self.connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=timeout)
+        hosts = [base_url] if isinstance(base_url, str) else list(base_url)
+        super().__init__(hosts[0], timeout)
+        self.connections = []
+        for host in hosts:
+            parsed = urllib.parse.urlsplit(host)
+            assert parsed.hostname == "127.0.0.1", "load tests only target loopback"
+            self.connections.append(http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=timeout))
+        self.connection = self  # take_call closes the transport's connection when done
+        self.sent = 0
         self.stats = stats
+
+    def close(self):
+        """Close every host's connection."""
+        for connection in self.connections:
+            connection.close()
 
     def post(self, url, form, headers):
         """POST a form and return (status, body text); record latency and outcome."""
@@ -66,13 +82,15 @@ class KeepAliveTransport(HttpTransport):
         target = parsed.path + (f"?{parsed.query}" if parsed.query else "")
         data = urllib.parse.urlencode(form)
         headers = dict(headers, **{"Content-Type": "application/x-www-form-urlencoded"})
+        connection = self.connections[self.sent % len(self.connections)]
+        self.sent += 1
         started = time.perf_counter()
         try:
-            self.connection.request("POST", target, data, headers)
-            response = self.connection.getresponse()
+            connection.request("POST", target, data, headers)
+            response = connection.getresponse()
             status, body = response.status, response.read().decode("utf-8")
         except (OSError, http.client.HTTPException) as error:
-            self.connection.close()
+            connection.close()
             self.stats.record(time.perf_counter() - started, None, f"{type(error).__name__}: {error}")
             raise
         self.stats.record(time.perf_counter() - started, status, body)
@@ -274,38 +292,65 @@ def summary(label, stats, elapsed, server, cpu=None):
     return rate, pct(99)
 
 
-def prepare_database(directory, env):
+class BenchDatabase:
+    """The database one app runs on: a SQLite file in the bench's folder, or a new database on a PostgreSQL server
+    (dropped at the end)."""
+
+    def __init__(self, directory, server_url=None):
+        self.server_url = server_url
+        if server_url:
+            self.name = f"ivr_bench_{secrets.token_hex(6)}"
+            with self._admin() as connection:
+                connection.execute(f'CREATE DATABASE "{self.name}"')
+            self.url = server_url.rsplit("/", 1)[0] + "/" + self.name
+            self.env = {"IVR_DATABASE_URL": self.url}
+        else:
+            self.path = str(directory / "hotline.db")
+            self.env = {"IVR_DATABASE": self.path}
+
+    def _admin(self):
+        return psycopg.connect(self.server_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+
+    def one(self, sql):
+        """The single value `sql` returns."""
+        if self.server_url:
+            with psycopg.connect(self.url.replace("postgresql+psycopg://", "postgresql://")) as connection:
+                return connection.execute(sql).fetchone()[0]
+        connection = sqlite3.connect(self.path)
+        try:
+            return connection.execute(sql).fetchone()[0]
+        finally:
+            connection.close()
+
+    def drop(self):
+        """Drop the PostgreSQL database made for the run."""
+        if self.server_url:
+            with self._admin() as connection:
+                connection.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+def prepare_database(database, env):
     """Create the database and the demo data, as the Procfile's release step would."""
     # The demo locks a merchant with LOCK_ATTEMPTS failed codes: keep the default for this step.
     env = {key: value for key, value in env.items() if key != "IVR_LOCK_ATTEMPTS"}
     subprocess.run([sys.executable, "-m", "flask", "--app", "app", "init-db", "--demo"], cwd=ROOT, env=env,
-                   check=True, stdout=subprocess.DEVNULL, timeout=120)
-    connection = sqlite3.connect(env["IVR_DATABASE"])
-    try:
-        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        merchants = connection.execute("SELECT count(*) FROM merchants").fetchone()[0] if "merchants" in tables else 0
-    finally:
-        connection.close()
-    return merchants > 0
+                   check=True, stdout=subprocess.DEVNULL, timeout=300)
+    return database.one("SELECT count(*) FROM merchants") > 0
 
 
-def database_counts(path):
+def database_counts(database):
     """Rows the load could have added, by kind."""
-    connection = sqlite3.connect(path)
-    try:
-        one = lambda sql: connection.execute(sql).fetchone()[0]  # noqa: E731
-        return {
-            "calls started": one("SELECT count(*) FROM events WHERE kind = 'incoming'"),
-            "inputs": one("SELECT count(*) FROM events WHERE kind = 'input'"),
-            "recordings": one("SELECT count(*) FROM events WHERE kind = 'record'"),
-            "status callbacks": one("SELECT count(*) FROM events WHERE kind = 'status'"),
-            "verdicts": one("SELECT count(*) FROM calls WHERE verdict IS NOT NULL"),
-            "reports": one("SELECT count(*) FROM reports"),
-            "callbacks": one("SELECT count(*) FROM callbacks"),
-            "events": one("SELECT count(*) FROM events"),
-        }
-    finally:
-        connection.close()
+    one = database.one
+    return {
+        "calls started": one("SELECT count(*) FROM events WHERE kind = 'incoming'"),
+        "inputs": one("SELECT count(*) FROM events WHERE kind = 'input'"),
+        "recordings": one("SELECT count(*) FROM events WHERE kind = 'record'"),
+        "status callbacks": one("SELECT count(*) FROM events WHERE kind = 'status'"),
+        "verdicts": one("SELECT count(*) FROM calls WHERE verdict IS NOT NULL"),
+        "reports": one("SELECT count(*) FROM reports"),
+        "callbacks": one("SELECT count(*) FROM callbacks"),
+        "events": one("SELECT count(*) FROM events"),
+    }
 
 
 def modes(args):
@@ -333,19 +378,24 @@ def mode_label(name, pause, duration, args):
     return f"[{name}] {args.callers} callers, {args.workers} workers, {duration:g} s; {how}"
 
 
-def our_server(args, directory):
-    """Our app under gunicorn as the Procfile starts it, on a fresh database with the demo data."""
+def our_server(args, directory, database, hosts=1, name="ours"):
+    """Our app under gunicorn as the Procfile starts it, on `hosts` hosts sharing a fresh database with the demo
+    data; return (Hosts, token, journeys)."""
     token = "bench-" + secrets.token_hex(16)
-    env = dict(os.environ, IVR_DATABASE=str(directory / "hotline.db"), TWILIO_AUTH_TOKEN=token,
-               IVR_AGENT_NUMBER=AGENT, IVR_BUSINESS_HOURS="24/7", IVR_SECRET_KEY=secrets.token_hex(16),
-               IVR_LOCK_ATTEMPTS="1000000", IVR_API_TOKEN=secrets.token_hex(16))
+    env = dict(os.environ, TWILIO_AUTH_TOKEN=token, IVR_AGENT_NUMBER=AGENT, IVR_BUSINESS_HOURS="24/7",
+               IVR_SECRET_KEY=secrets.token_hex(16), IVR_LOCK_ATTEMPTS="1000000", IVR_API_TOKEN=secrets.token_hex(16),
+               **database.env)
     env.pop("IVR_INSECURE_SKIP_SIGNATURE", None)
-    verification = prepare_database(directory, env)
+    if "IVR_DATABASE_URL" not in database.env:
+        env.pop("IVR_DATABASE_URL", None)
+    verification = prepare_database(database, env)
     journeys = [name for name in JOURNEYS if verification or not name.startswith(("verify", "report"))]
-    server = Gunicorn(workers=args.workers, env=env, log_path=directory / "gunicorn-ours.log")
-    # As in production: signatures are checked against the fixed public URL Twilio calls.
-    server.env["IVR_PUBLIC_URL"] = server.base_url
-    return server, token, journeys, env["IVR_DATABASE"]
+    servers = [Gunicorn(workers=args.workers, env=env, log_path=directory / f"gunicorn-{name}-{index}.log")
+               for index in range(hosts)]
+    # As in production: signatures are checked against the fixed public URL Twilio calls, the load balancer's.
+    for server in servers:
+        server.env["IVR_PUBLIC_URL"] = servers[0].base_url
+    return Hosts(servers), token, journeys
 
 
 def run(args, directory):
@@ -354,13 +404,20 @@ def run(args, directory):
     Both servers run side by side and are measured in alternating rounds (ours, bare, ours, bare, ...), so a
     change in the shared machine's speed during the run weighs on both alike.
     """
-    ours, token, journeys, path = our_server(args, directory)
+    database = BenchDatabase(directory / "ours", args.database_url)
+    (directory / "ours").mkdir()
+    ours, token, journeys = our_server(args, directory, database, args.hosts)
     apps = {"ours": (ours, token, journeys)}
+    if args.database_url and not args.nothing_lost:
+        # The same app on the embedded SQLite file, one host, measured in the same alternating rounds.
+        (directory / "sqlite").mkdir()
+        sqlite, sqlite_token, _ = our_server(args, directory, BenchDatabase(directory / "sqlite"), name="sqlite")
+        apps["sqlite"] = (sqlite, sqlite_token, journeys)
     if not args.skip_bare and not args.nothing_lost:
         bare_token = "bench-" + secrets.token_hex(16)
         bare = Gunicorn(workers=args.workers, app="bench.bare_app:app", log_path=directory / "gunicorn-bare.log")
         apps["bare"] = (bare, bare_token, ["bare"])
-    before = database_counts(path)
+    before = database_counts(database)
     results = {}
     try:
         for server, _, _ in apps.values():
@@ -373,21 +430,32 @@ def run(args, directory):
             for _ in range(rounds):
                 for app, (server, app_token, app_journeys) in apps.items():
                     totals[app].add(*measured(server, lambda: drive(
-                        server.base_url, app_token, args.callers, duration / rounds, app_journeys,
+                        getattr(server, "base_urls", server.base_url), app_token, args.callers, duration / rounds,
+                        app_journeys,
                         args.think / 1000, pause)))
             for app, (server, _, _) in apps.items():
                 total = totals[app]
-                label = f"{'our app ' if app == 'ours' else 'bare app'} {mode_label(name, pause, duration, args)}"
+                label = f"{APP_LABELS[app](args)} {mode_label(name, pause, duration, args)}"
                 if rounds > 1:
                     label += f", in {rounds} rounds alternating with the other app"
                 total.rate, total.p99 = summary(label, total.stats, total.elapsed, server,
                                                 (total.server_cpu, total.driver_cpu))
+        after = database_counts(database)
     finally:
         for server, _, _ in apps.values():
             server.stop()
-    after = database_counts(path)
-    locked = (directory / "gunicorn-ours.log").read_text(errors="replace").count("database is locked")
+        database.drop()
+    locked = sum(path.read_text(errors="replace").count("database is locked")
+                 for path in directory.glob("gunicorn-ours-*.log"))
     return results, before, after, locked, journeys
+
+
+APP_LABELS = {
+    "ours": lambda args: (f"our app on PostgreSQL, {args.hosts} host{'s' if args.hosts > 1 else ''}"
+                          if args.database_url else "our app"),
+    "sqlite": lambda args: "our app on SQLite",
+    "bare": lambda args: "bare app",
+}
 
 
 def check_nothing_lost(stats, before, after, locked):
@@ -406,11 +474,12 @@ def check_nothing_lost(stats, before, after, locked):
     return ok and apologies == 0 and not sum(stats.errors.values())
 
 
-def report_targets(results):
+def report_targets(results, args):
     """Print each mode's comparison and the issue's targets: ratio in the closed loop, p99 when paced."""
     print("summary (both apps measured identically in each mode):")
     for name, totals in results.items():
-        ours, bare = totals["ours"], totals.get("bare")
+        # The throughput target is the embedded default's: with --database-url it is judged on the SQLite run.
+        ours, bare = totals.get("sqlite", totals["ours"]), totals.get("bare")
         errors = sum(ours.stats.errors.values())
         line = f"  [{name}] ours {ours.rate:.1f} req/s, p99 {ours.p99:.1f} ms, errors {errors}"
         if bare:
@@ -431,6 +500,13 @@ def report_targets(results):
             ours_cpu, bare_cpu = ours.cpu_per_request(), bare.cpu_per_request()
             print(f"  bound by CPU alone, the ratio would be {bare_cpu / ours_cpu:.2f}: server and driver CPU per"
                   f" request, bare {bare_cpu * 1000:.2f} ms / ours {ours_cpu * 1000:.2f} ms")
+        if "sqlite" in totals:
+            sqlite, postgresql = totals["sqlite"], totals["ours"]
+            print(f"  [{name}] our app on PostgreSQL ({APP_LABELS['ours'](args)}) {postgresql.rate:.1f} req/s,"
+                  f" p99 {postgresql.p99:.1f} ms, errors {sum(postgresql.stats.errors.values())}")
+            rounds = sorted(mine / theirs for mine, theirs in zip(postgresql.rates, sqlite.rates) if theirs)
+            print(f"  [{name}] PostgreSQL / SQLite throughput: {postgresql.rate / sqlite.rate:.2f}"
+                  f" (median of {len(rounds)} paired rounds {statistics.median(rounds):.2f})")
         if name == "paced":
             met = ours.p99 < 50 and not errors
             print(f"target [paced]: our p99 {ours.p99:.1f} ms < 50 ms and zero errors: {'met' if met else 'NOT met'}")
@@ -453,8 +529,18 @@ def main(argv=None):
                         help="measure the two apps in this many alternating rounds per mode (default %(default)s)")
     parser.add_argument("--skip-bare", action="store_true", help="only measure our app")
     parser.add_argument("--nothing-lost", action="store_true", help="count accepted events against the database")
+    parser.add_argument("--database-url", metavar="URL",
+                        help="run our app on a new database on this PostgreSQL server (for example"
+                             " postgresql://postgres@127.0.0.1:5432/postgres), dropped afterwards; the same app on"
+                             " SQLite is measured alongside for the PostgreSQL / SQLite ratio")
+    parser.add_argument("--hosts", type=int, default=1,
+                        help="gunicorn hosts of our app on the one database; each call's webhooks go to them in turn")
     args = parser.parse_args(argv)
     args.callers = args.callers or (64 if args.nothing_lost else 32)
+    if args.hosts > 1 and not args.database_url:
+        parser.error("--hosts above 1 needs --database-url: a SQLite file serves one host")
+    if not 1 <= args.hosts <= 8:
+        parser.error("--hosts 1-8")
     if not 1 <= args.rounds <= 20:
         parser.error("--rounds 1-20")
     if not 1 <= args.callers <= 512 or not 1 <= args.workers <= 32 or not 0 < args.duration <= 600:
@@ -469,7 +555,7 @@ def main(argv=None):
         if args.nothing_lost:
             ok = check_nothing_lost(results["closed loop"]["ours"].stats, before, after, locked)
         else:
-            report_targets(results)
+            report_targets(results, args)
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0 if ok else 1
 

@@ -126,6 +126,56 @@ class Gunicorn:
             self.process.kill()
             self.process.wait(timeout=10)
 
+    def kill(self):
+        """Kill the master and its workers at once, as when the host itself dies."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        for pid in [*self.worker_pids(), self.process.pid]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.process.wait(timeout=10)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class Hosts:
+    """Several gunicorn hosts of one app on one database, behind an imagined load balancer: the first one's URL."""
+
+    def __init__(self, servers):
+        self.servers = servers
+        self.base_url = servers[0].base_url
+        self.base_urls = [server.base_url for server in servers]
+        self.env = servers[0].env
+
+    def start(self):
+        """Start every host."""
+        for server in self.servers:
+            server.start()
+        return self
+
+    def stop(self):
+        """Stop every host."""
+        for server in self.servers:
+            server.stop()
+
+    def wait_for_workers(self, count):
+        """Wait until every host runs `count` workers."""
+        return [pid for server in self.servers for pid in server.wait_for_workers(count)]
+
+    def cpu_seconds(self):
+        """CPU seconds used so far by every host."""
+        return sum(server.cpu_seconds() for server in self.servers)
+
+    def peak_rss_kib(self):
+        """Peak resident memory of every host's workers, by PID."""
+        return {pid: kib for server in self.servers for pid, kib in server.peak_rss_kib().items()}
+
     def __enter__(self):
         return self.start()
 

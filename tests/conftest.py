@@ -9,7 +9,6 @@ from twilio_mock import twilio, twilio_api, twilio_media  # noqa: F401 - Twilio'
 
 from ivr import create_app
 from ivr import database as databases
-from ivr.storage import db
 from ivr.voice.simulator import Call, FlaskTransport
 
 TOKEN = "test-auth-token-0123456789abcdef"
@@ -32,18 +31,20 @@ def pytest_report_header(config):
 
 
 def pytest_configure(config):
-    """Name the marker of tests that check SQLite's own file (backups, WAL bytes, file locks)."""
+    """Name the markers of tests that apply to one database only."""
     config.addinivalue_line("markers", "sqlite_only(reason): checks the embedded SQLite file itself; not collected"
                                        " when the suite runs on PostgreSQL")
+    config.addinivalue_line("markers", "postgresql_only(reason): checks what the app does only on PostgreSQL; not"
+                                       " collected when the suite runs on SQLite")
 
 
 def pytest_collection_modifyitems(config, items):
-    """On PostgreSQL, leave out the tests of SQLite's own file: they have no PostgreSQL counterpart to run."""
-    if pg.BACKEND != "postgresql":
-        return
+    """Leave out the tests of the other database's own features: SQLite's file on PostgreSQL, and what only
+    PostgreSQL does on SQLite."""
+    other = "sqlite_only" if pg.BACKEND == "postgresql" else "postgresql_only"
     kept, left_out = [], []
     for item in items:
-        (left_out if item.get_closest_marker("sqlite_only") else kept).append(item)
+        (left_out if item.get_closest_marker(other) else kept).append(item)
     if left_out:
         config.hook.pytest_deselected(items=left_out)
         items[:] = kept
@@ -61,6 +62,18 @@ def database_settings(tmp_path, request):
     if pg.BACKEND == "postgresql":
         settings["DATABASE_URL"] = request.getfixturevalue("migrated_postgresql_url")
     return settings
+
+
+@pytest.fixture(scope="module")
+def module_database(tmp_path_factory):
+    """Database settings shared by one module's tests: a SQLite file, or a migrated PostgreSQL database when the
+    suite runs there."""
+    settings = {"DATABASE": str(tmp_path_factory.mktemp("module") / "hotline.db")}
+    if pg.BACKEND != "postgresql":
+        yield settings
+        return
+    with pg.migrated_copy() as url:
+        yield dict(settings, DATABASE_URL=url)
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
 """PostgreSQL for tests: a fresh, uniquely named database on the machine's server, dropped afterwards."""
+import contextlib
 import os
 import uuid
 
@@ -100,9 +101,9 @@ class Template:
 TEMPLATE = Template()
 
 
-@pytest.fixture
-def migrated_postgresql_url():
-    """The URL of a fresh PostgreSQL database with the schema migrated, dropped when the test ends."""
+@contextlib.contextmanager
+def migrated_copy():
+    """A fresh PostgreSQL database with the schema migrated, dropped after the block; yields its URL."""
     reachable_or_skip()
     name = TEMPLATE.copy()
     try:
@@ -112,3 +113,10 @@ def migrated_postgresql_url():
 
         postgres.dispose(url_of(name))  # the app's pooled connections, so that the database can be dropped
         drop_database(name)
+
+
+@pytest.fixture
+def migrated_postgresql_url():
+    """The URL of a fresh PostgreSQL database with the schema migrated, dropped when the test ends."""
+    with migrated_copy() as url:
+        yield url

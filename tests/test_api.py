@@ -1,7 +1,7 @@
 """The JSON API: auth, every endpoint, and every error (400 naming the field, 401, 404, 409), nothing half-written."""
 import pytest
 
-from conftest import add_call, rows
+from conftest import add_call, insert, rows
 from ivr import clock
 from ivr.calllog import timeline as calldetail
 
@@ -153,9 +153,9 @@ def test_the_api_and_the_dashboard_show_a_call_read_by_the_same_reader(api, clie
         {"kind": "action", "node": "check_code", "detail": "plain words, not JSON"},
         {"kind": "verdict", "node": "check_code", "text": "known_scam", "detail": '{"number": "+8617012345678"}'},
     ])
-    database["reports"].insert({"report_number": "R1", "call_sid": "CAboth", "category": "fee", "number": "+8617012345678",
-                                "recording_url": "https://api.twilio.com/r/RE1", "signals": '["virtual"]',
-                                "created_at": stamp})
+    insert(database, "reports", {"report_number": "R1", "call_sid": "CAboth", "category": "fee",
+                                 "number": "+8617012345678", "recording_url": "https://api.twilio.com/r/RE1",
+                                 "signals": '["virtual"]', "created_at": stamp})
     found = calldetail.read_call(database, "CAboth")
 
     body = api("GET", "/api/calls/CAboth").json

@@ -8,6 +8,9 @@ import threading
 import time
 from pathlib import Path
 
+import pg
+import pytest
+
 from conftest import AGENT, MERCHANT_PHONE, TOKEN, CallHelper, add_call, as_nobody, rows
 from ivr import create_app
 from ivr.storage import backup
@@ -36,6 +39,7 @@ def open_read_only(path):
     return sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
 
 
+@pytest.mark.sqlite_only("flask backup copies the SQLite file with its online backup API")
 def test_backup_while_calls_are_placed_holds_every_finished_call(app, runner, verification, database, tmp_path,
                                                                   monkeypatch):
     code = verification.add_outreach()["reference_code"]
@@ -94,6 +98,7 @@ def test_backup_while_calls_are_placed_holds_every_finished_call(app, runner, ve
     assert f"{total:,} calls" in result.output
 
 
+@pytest.mark.sqlite_only("flask backup copies the SQLite file with its online backup API")
 def test_the_copy_is_one_private_file_that_opens_read_only_elsewhere(app, runner, call, tmp_path):
     call.start()
     call.press("2")
@@ -120,6 +125,7 @@ def test_the_copy_is_one_private_file_that_opens_read_only_elsewhere(app, runner
     assert "1 calls" in result.output and "integrity ok" in result.output
 
 
+@pytest.mark.sqlite_only("flask backup copies the SQLite file with its online backup API")
 def test_an_app_started_on_a_restored_copy_is_healthy_and_shows_the_verdicts(app, runner, verification, tmp_path):
     code = verification.add_outreach()["reference_code"]
     before = genuine_call(app, code)
@@ -146,6 +152,7 @@ def leftovers(folder):
     return sorted(name for name in os.listdir(folder) if name.endswith((".partial", "-journal")))
 
 
+@pytest.mark.sqlite_only("flask backup copies the SQLite file with its online backup API")
 def test_an_existing_path_is_kept_unless_forced(runner, tmp_path):
     path = tmp_path / "yesterday.db"
     path.write_text("yesterday's backup")
@@ -166,6 +173,7 @@ def rows_of(path, sql):
         connection.close()
 
 
+@pytest.mark.sqlite_only("flask backup copies the SQLite file with its online backup API")
 def test_the_live_database_is_never_the_destination(app, runner, call, tmp_path):
     call.start()
     call.hangup()
@@ -181,6 +189,7 @@ def test_the_live_database_is_never_the_destination(app, runner, call, tmp_path)
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.sqlite_only("flask backup copies the SQLite file with its online backup API")
 def test_a_missing_folder_is_a_clear_error(runner, tmp_path):
     path = tmp_path / "no-such-folder" / "hotline.db"
     result = runner.invoke(args=["backup", str(path)])
@@ -202,7 +211,16 @@ def test_backup_has_help(runner):
 def test_healthz_names_the_database_kind(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json["database"] == "ok" and response.json["database_kind"] == "sqlite"
+    assert response.json["database"] == "ok" and response.json["database_kind"] == pg.BACKEND
+
+
+@pytest.mark.postgresql_only("on SQLite flask backup copies the file (the tests above)")
+def test_backup_on_postgresql_points_to_pg_dump_and_writes_nothing(runner, tmp_path):
+    path = tmp_path / "hotline.db"
+    result = runner.invoke(args=["backup", str(path)])
+    assert result.exit_code == 1
+    assert result.output.endswith("Error: flask backup copies the SQLite file only; back up PostgreSQL with pg_dump.\n")
+    assert not path.exists() and leftovers(tmp_path) == []
 
 
 def _healthz_while_unreadable(app, path):
@@ -217,6 +235,7 @@ def _healthz_while_unreadable(app, path):
     return [[unreadable.status_code, unreadable.json], [readable.status_code, readable.json]]
 
 
+@pytest.mark.sqlite_only("makes the SQLite file unreadable")
 def test_healthz_is_503_while_the_database_file_is_unreadable():
     # chmod does not stop root, so as root /healthz is asked from a child process that drops to `nobody`.
     folder = Path(tempfile.mkdtemp(prefix="hotline-unreadable-"))

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from conftest import STAFF_PASSWORD, TOKEN, rows
+from conftest import STAFF_PASSWORD, TOKEN, insert, rows
 from ivr import clock
+from ivr import database as databases
 from ivr.devtools import bigdemo
 from ivr.staff import users
-from ivr.storage import db
 from ivr.verification import merchants, outreach
 from ivr.voice.simulator import Call, HttpTransport
 
@@ -37,14 +37,11 @@ if not os.path.exists(CHROMIUM) and not os.environ.get("CI"):
 @pytest.fixture
 def served(app):
     """The app on 127.0.0.1 on a free port, with staff, a merchant, a month of demo calls and one real report call."""
-    database = db.connect(app.config["DATABASE"])
-    try:
+    with databases.opened(app.config) as database:
         users.create_user(database, "ada", "admin", STAFF_PASSWORD)
         merchants.upsert_merchant(database, MERCHANT, "小王便利店", ["+8613800138000"])
         bigdemo.generate(database, 1500, days=30, seed=3, echo=lambda *args: None, code_key=app.config["CODE_SECRET"],
                          action_keys=app.extensions["ivr"]["outreach_actions"].keys())
-    finally:
-        database.conn.close()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -134,15 +131,12 @@ def test_staff_work_the_dashboard_in_a_real_browser(served, page, app, capsys):
 def test_staff_triage_a_report_and_log_a_call_back_in_chromium(served, page, app):
     base, sid = served
     [report] = rows(app, "SELECT id FROM reports WHERE call_sid = ?", [sid])
-    database = db.connect(app.config["DATABASE"])
-    try:
+    with databases.opened(app.config) as database:
         # Older than every demo message, so it heads the queue of call-backs waiting.
-        callback_id = database["callbacks"].insert({
+        callback_id = insert(database, "callbacks", {
             "call_sid": "CAbrowsercallback", "from_number": "+8613700137000", "language": "zh",
             "recording_url": "https://api.twilio.com/rec/RE1", "status": "waiting",
-            "created_at": clock.stamp(clock.now() - timedelta(days=60))}).last_pk
-    finally:
-        database.conn.close()
+            "created_at": clock.stamp(clock.now() - timedelta(days=60))})["id"]
     sign_in(page, base)
 
     # Triage the report the real call filed: assign it, add a note, close it.
@@ -185,11 +179,8 @@ def test_chromium_is_where_the_tests_expect_it():
 
 def test_staff_play_a_reports_recording_in_chromium(app, page, twilio):
     """A report's recording, copied from Twilio when the call ended, plays in the browser from the hotline itself."""
-    database = db.connect(app.config["DATABASE"])
-    try:
+    with databases.opened(app.config) as database:
         users.create_user(database, "ada", "admin", STAFF_PASSWORD)
-    finally:
-        database.conn.close()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"

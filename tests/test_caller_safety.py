@@ -96,7 +96,7 @@ def test_withheld_callers_are_bounded_per_merchant_and_staff_can_lift_it(call, a
     for _ in range(app.config["LOCK_ATTEMPTS"]):
         wrong_code(call, "Anonymous")
     assert LOCKED_ZH in wrong_code(call, "Anonymous", code=created["reference_code"]).text
-    assert rows(app, "SELECT verdict FROM calls ORDER BY rowid DESC LIMIT 1") == [{"verdict": "locked"}]
+    assert rows(app, "SELECT verdict FROM calls WHERE sid = ?", [call.sid]) == [{"verdict": "locked"}]
     # Another merchant's strangers' counter is untouched.
     theirs = verification.add_outreach(merchant=OTHER_MERCHANT)
     assert GENUINE_ZH in wrong_code(call, "Anonymous", merchant=OTHER_MERCHANT, code=theirs["reference_code"]).text
@@ -339,10 +339,11 @@ def test_every_say_speaks_one_language(call, keys):
 # -- upgrading keeps existing data ------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only("migrates a SQLite file written by the previous release's schema")
 def test_a_database_of_the_previous_release_upgrades_and_its_six_digit_code_still_verifies(tmp_path, monkeypatch):
     from datetime import timedelta
 
-    from conftest import TOKEN, CallHelper
+    from conftest import TOKEN, CallHelper, insert
     from ivr import clock, create_app
     from ivr.storage import db, schema
 
@@ -351,16 +352,16 @@ def test_a_database_of_the_previous_release_upgrades_and_its_six_digit_code_stil
     old = db.connect(path)
     db.migrate(old)
     now = clock.now()
-    old["merchants"].insert({"id": MERCHANT, "name": "示例便利店", "created_at": clock.stamp(now),
-                             "updated_at": clock.stamp(now)})
-    old["merchant_phones"].insert({"merchant_id": MERCHANT, "phone": MERCHANT_PHONE})
-    old["outreach"].insert({
+    insert(old, "merchants", {"id": MERCHANT, "name": "示例便利店", "created_at": clock.stamp(now),
+                              "updated_at": clock.stamp(now)})
+    insert(old, "merchant_phones", {"merchant_id": MERCHANT, "phone": MERCHANT_PHONE})
+    insert(old, "outreach", {
         "merchant_id": MERCHANT, "reason": "system_update", "channel": "phone", "from_number": OFFICIAL,
         "staff_name": "王敏", "instructions": "请安装远程协助软件并共享屏幕", "reference_code": "135790",
         "created_at": clock.stamp(now), "expires_at": clock.stamp(now + timedelta(hours=48)), "status": "open",
     })
-    old["reports"].insert({"report_number": "12345678", "merchant_id": MERCHANT, "reporter_number": MERCHANT_PHONE,
-                           "number": SCAM_NUMBER, "category": "fee", "created_at": clock.stamp(now)})
+    insert(old, "reports", {"report_number": "12345678", "merchant_id": MERCHANT, "reporter_number": MERCHANT_PHONE,
+                            "number": SCAM_NUMBER, "category": "fee", "created_at": clock.stamp(now)})
     old.conn.close()
     monkeypatch.undo()
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import add_call, csrf_of, rows, walk_pages
+from conftest import add_call, csrf_of, insert, rows, walk_pages
 from ivr import clock
 from ivr.verification import reports
 from ivr.vocabulary import CASE_STATUSES
@@ -257,9 +257,9 @@ def test_outreach_pages_forward_and_back_keeping_its_filters(client, login, veri
 def _callback(database, sid, left_at, from_number="+8613800138000", recording="https://api.twilio.com/rec/RE1",
               withheld=False):
     add_call(database, sid, clock.stamp(left_at), from_number=from_number, caller_withheld=int(withheld))
-    return database["callbacks"].insert({
+    return insert(database, "callbacks", {
         "call_sid": sid, "from_number": from_number, "language": "zh", "recording_url": recording,
-        "created_at": clock.stamp(left_at), "status": "waiting"}).last_pk
+        "created_at": clock.stamp(left_at), "status": "waiting"})["id"]
 
 
 def test_call_backs_wait_oldest_first_with_their_wait_and_attempts(client, login, database, app, fixed_clock):
@@ -307,8 +307,8 @@ def test_the_call_back_queue_pages_forward_and_back_and_so_do_the_closed_ones(cl
     closed = []
     for index in range(120):
         made = _callback(database, f"CAd{index:03d}", NOW - timedelta(days=2))
-        database["callbacks"].update(made, {"status": "done", "done_by": "ada",
-                                            "done_at": clock.stamp(NOW - timedelta(hours=index // 2))})
+        database.execute("UPDATE callbacks SET status = 'done', done_by = 'ada', done_at = ? WHERE id = ?",
+                         [clock.stamp(NOW - timedelta(hours=index // 2)), made])
         closed.append(str(made))
 
     forward, back, links = walk_pages(client, "/dashboard/callbacks", lambda page: re.findall(r'id="callback-(\d+)"', page))

@@ -68,7 +68,7 @@ FILTERS = [
     ("?status=in-progress", ["CA6"]),
     ("?q=PIN+code", ["CA2"]),
     ("?q=押金激活", ["CA4"]),
-    ("?q=核实", ["CA1"]),  # two characters: too short for trigrams, found by the fallback scan
+    ("?q=核实", ["CA1"]),  # two characters, too short for trigrams: SQLite scans, PostgreSQL asks events_speech_bigram
     ("?q=屏幕", ["CA6"]),
     ("?q=nothing+like+this", []),
     ("?language=zh&caller=%2B8613800138000&merchant=987654321098765", ["CA4"]),

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import add_call, rows
+from conftest import add_call, insert, rows
 from ivr import clock
 from ivr.verification import merchants, outreach, reports
 
@@ -229,18 +229,20 @@ def test_outreach_can_be_cancelled_or_completed_once(client, login, merchant, ap
 def test_a_callback_is_marked_done_once_and_audited(client, login, database, app):
     token = login("agent")
     add_call(database, "CAcb", clock.stamp())
-    database["callbacks"].insert({"call_sid": "CAcb", "from_number": "+8613800138000", "created_at": clock.stamp(),
-                                  "status": "waiting", "recording_url": "https://api.twilio.com/rec/RE9"})
+    made = insert(database, "callbacks", {"call_sid": "CAcb", "from_number": "+8613800138000",
+                                          "created_at": clock.stamp(), "status": "waiting",
+                                          "recording_url": "https://api.twilio.com/rec/RE9"})["id"]
     page = client.get("/dashboard/callbacks").get_data(as_text=True)
     assert "+86 138****8000" in page and "尚未从 Twilio 复制" in page and "api.twilio.com" not in page
-    assert client.post("/dashboard/callbacks/1/done", data={"csrf_token": token}).status_code == 302
+    assert client.post(f"/dashboard/callbacks/{made}/done", data={"csrf_token": token}).status_code == 302
     assert rows(app, "SELECT status, done_by FROM callbacks") == [{"status": "done", "done_by": "abe"}]
-    assert client.post("/dashboard/callbacks/1/done", data={"csrf_token": token}).status_code == 409
-    assert client.post("/dashboard/callbacks/7/done", data={"csrf_token": token}).status_code == 404
+    assert client.post(f"/dashboard/callbacks/{made}/done", data={"csrf_token": token}).status_code == 409
+    assert client.post(f"/dashboard/callbacks/{made + 6}/done", data={"csrf_token": token}).status_code == 404
     assert "CAcb" in client.get("/dashboard/callbacks?status=done").get_data(as_text=True)
     # "Done" is now an attempt that reached the caller (see tests/test_cases.py for the other outcomes).
+    [attempt] = rows(app, "SELECT id FROM callback_attempts")
     assert rows(app, "SELECT \"user\", target, detail FROM audit WHERE action = 'callback.attempt'") == [
-        {"user": "abe", "target": "1", "detail": '{"attempt_id": 1, "outcome": "reached"}'}]
+        {"user": "abe", "target": str(made), "detail": f'{{"attempt_id": {attempt["id"]}, "outcome": "reached"}}'}]
 
 
 # -- overview -------------------------------------------------------------------------------
@@ -257,8 +259,8 @@ def test_the_overview_counts_today_and_the_last_30_days(client, login, database,
                  answered_at=clock.stamp(answered), verdict_at=clock.stamp(answered + timedelta(seconds=40)) if verdict else None)
     add_call(database, "CAold", clock.stamp(now - timedelta(days=10)), verdict="no_record")
     add_call(database, "CAancient", clock.stamp(now - timedelta(days=90)), verdict="genuine")
-    database["callbacks"].insert({"call_sid": "CAo3", "from_number": "+8613800138000", "created_at": clock.stamp(),
-                                  "status": "waiting"})
+    insert(database, "callbacks", {"call_sid": "CAo3", "from_number": "+8613800138000", "created_at": clock.stamp(),
+                                   "status": "waiting"})
     reports.file_report(database, "fee", number="+8613912345678", merchant_id=MERCHANT)
     reports.file_report(database, "fee", number="+8613912345678", merchant_id="222222222222222")
     client.post("/dashboard/language", data={"lang": "en", "csrf_token": _token(client)})

@@ -11,9 +11,10 @@ import time
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
+import pg
 import pytest
 
-from conftest import AGENT, TOKEN, CallHelper, as_nobody, rows
+from conftest import AGENT, TOKEN, CallHelper, as_nobody, break_database, rows
 from ivr import create_app
 from ivr.voice.simulator import Call, HttpTransport, Turn
 
@@ -111,7 +112,9 @@ def carries_on(app, first, second):
     assert state_of(app, second.sid)[0] == "guide_how"
 
 
-def test_locked_database_apologises_then_recovers(fault_app, client):
+@pytest.mark.sqlite_only("another process holds the SQLite file's write lock")
+def test_locked_database_apologises_then_recovers(fault_app):
+    client = fault_app.test_client()
     first, second = two_calls(fault_app)
     events_before = rows(fault_app, "SELECT count(*) AS n FROM events")[0]["n"]
     holder = LockHolder(fault_app.config["DATABASE"])
@@ -141,6 +144,7 @@ def test_locked_database_apologises_then_recovers(fault_app, client):
     assert state_of(fault_app, second.sid)[0] == "guide_how"
 
 
+@pytest.mark.sqlite_only("another process holds the SQLite file's write lock")
 def test_a_write_lock_held_briefly_elsewhere_is_waited_for_not_apologised_for(fault_app):
     first, _ = two_calls(fault_app)
     holder = LockHolder(fault_app.config["DATABASE"])
@@ -155,7 +159,9 @@ def test_a_write_lock_held_briefly_elsewhere_is_waited_for_not_apologised_for(fa
     assert state_of(fault_app, first.sid)[0] == "guide_during"
 
 
-def test_missing_database_file_apologises_then_recovers(fault_app, client, tmp_path):
+@pytest.mark.sqlite_only("moves the SQLite file and its -wal/-shm files away")
+def test_missing_database_file_apologises_then_recovers(fault_app, tmp_path):
+    client = fault_app.test_client()
     first, second = two_calls(fault_app)
     path = Path(fault_app.config["DATABASE"])
     away = tmp_path / "moved-away"
@@ -177,6 +183,7 @@ def test_missing_database_file_apologises_then_recovers(fault_app, client, tmp_p
     carries_on(fault_app, first, second)
 
 
+@pytest.mark.sqlite_only("puts a file where the SQLite file's folder was")
 def test_missing_database_folder_apologises_then_recovers(tmp_path):
     folder = tmp_path / "data"
     folder.mkdir()
@@ -226,6 +233,7 @@ def _unwritable_scenario(app, path):
     return results
 
 
+@pytest.mark.sqlite_only("makes the SQLite file and its -wal/-shm files read-only")
 def test_unwritable_database_apologises_then_recovers():
     # chmod does not stop root, so as root the scenario runs in a child process that drops to `nobody`.
     folder = Path(tempfile.mkdtemp(prefix="hotline-unwritable-"))
@@ -243,8 +251,38 @@ def test_unwritable_database_apologises_then_recovers():
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def test_fallback_answers_without_the_database(tmp_path, voice_post):
-    app = make_app(tmp_path / "nowhere" / "hotline.db")
+def test_unreachable_database_apologises_then_recovers(app, client):
+    first, second = two_calls(app)
+    events_before = rows(app, "SELECT count(*) AS n FROM events")[0]["n"]
+    reachable = dict(app.config)
+    break_database(app)
+    try:
+        apologises(first, lambda call: call.press("1"))
+        token = first.last_request[2]["I-Twilio-Idempotency-Token"]
+        apologises(second, lambda call: call.press("2"))
+        assert_apology(CallHelper(app).start(sid="CA" + "3" * 32))
+        response = client.get("/healthz")
+        assert response.status_code == 503 and response.json["database"] == "unavailable"
+    finally:
+        app.config.update(DATABASE=reachable["DATABASE"], DATABASE_URL=reachable.get("DATABASE_URL"))
+    assert client.get("/healthz").status_code == 200
+    # Nothing the failed webhooks did was kept: states and events are as before the outage.
+    assert state_of(app, first.sid)[0] == "guide_before"
+    assert rows(app, "SELECT count(*) AS n FROM events")[0]["n"] == events_before
+    # Twilio retrying the failed delivery (same token) now gets a real answer, not the stored apology.
+    status, body = first.redeliver()
+    assert first.last_request[2]["I-Twilio-Idempotency-Token"] == token
+    assert status == 200 and "第三段" in body and APOLOGY_ZH not in body
+    assert state_of(app, first.sid)[0] == "guide_during"
+    follow(first, first.last_request[0], body)
+    assert "第四段" in first.press("1").text
+    # The other call carries on from its own node.
+    assert "第一段" in second.press("2").text
+    assert state_of(app, second.sid)[0] == "guide_how"
+
+
+def test_fallback_answers_without_the_database(app):
+    break_database(app)
     client = app.test_client()
     from conftest import sign
 
@@ -330,6 +368,7 @@ def _serving(pid, port):
         return False
 
 
+@pytest.mark.sqlite_only("stalls a worker on the SQLite file's write lock held by another process")
 @pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="needs Linux /proc")
 def test_worker_killed_mid_call_another_worker_carries_on(tmp_path):
     path = tmp_path / "hotline.db"
@@ -429,6 +468,12 @@ def test_a_step_is_worked_out_without_holding_the_write_lock(app, monkeypatch):
     writable = []
 
     def another_worker_writes(context):
+        if app.config.get("DATABASE_URL"):
+            # PostgreSQL locks rows, not the database: the call's own row is not locked while its step is worked out.
+            pg.query(app.config["DATABASE_URL"], "SELECT sid FROM calls WHERE sid = %s FOR UPDATE NOWAIT",
+                     [caller.sid])
+            writable.append(True)
+            return
         other = sqlite3.connect(app.config["DATABASE"], timeout=0)
         try:
             other.execute("BEGIN IMMEDIATE")

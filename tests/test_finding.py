@@ -8,7 +8,7 @@ from html import unescape
 
 import pytest
 
-from conftest import add_call, csrf_of, page_link, rows, walk_pages
+from conftest import add_call, csrf_of, insert, insert_all, page_link, rows, walk_pages
 from ivr import clock
 from ivr.verification import merchants, reports
 
@@ -52,9 +52,9 @@ def _asked(database, sid, number, started, merchant_id=None, **fields):
 
 
 def test_all_504_merchants_are_reached_page_by_page_with_the_count(client, login, database):
-    database["merchants"].insert_all(
+    insert_all(database, "merchants", [
         {"id": f"8984403581{index:05d}", "name": f"商户{index}", "created_at": _at(index % 30), "updated_at": _at()}
-        for index in range(504))
+        for index in range(504)])
     login("agent")
     seen, url, pages = [], "/dashboard/merchants", 0
     while url:
@@ -103,8 +103,8 @@ def test_the_audit_log_pages_older_then_newer_keeping_its_filter(client, login, 
 
 
 def test_the_users_list_pages_by_number_forward_and_back(client, login, database):
-    database["users"].insert_all({"name": f"agent{index:03d}", "role": "agent", "password_hash": "x",
-                                  "created_at": _at(), "password_changed_at": _at()} for index in range(118))
+    insert_all(database, "users", [{"name": f"agent{index:03d}", "role": "agent", "password_hash": "x",
+                                    "created_at": _at(), "password_changed_at": _at()} for index in range(118)])
     login("admin")
     forward, back, links = walk_pages(client, "/dashboard/users",
                                  lambda page: re.findall(r"<tr>\s*<td>([\w.@-]+)", page))
@@ -116,8 +116,8 @@ def test_the_users_list_pages_by_number_forward_and_back(client, login, database
 
 
 def test_the_merchants_who_asked_about_a_number_page_forward_and_back(client, login, database):
-    database["merchants"].insert_all({"id": f"8984403581{index:05d}", "name": f"商户{index}", "created_at": _at(),
-                                      "updated_at": _at()} for index in range(112))
+    insert_all(database, "merchants", [{"id": f"8984403581{index:05d}", "name": f"商户{index}", "created_at": _at(),
+                                        "updated_at": _at()} for index in range(112)])
     for index in range(112):
         _asked(database, f"CAq{index:03d}", SCAM, _at(hours=index), f"8984403581{index:05d}")
     _asked(database, "CAqx", "+8613700137000", _at(), "898440358100000")
@@ -136,8 +136,8 @@ def test_the_merchants_who_asked_are_listed_in_one_order_when_their_latest_askin
     from ivr.storage.numberview import asking_merchants
 
     low, high = "898440358100001", "898440358100002"
-    database["merchants"].insert_all({"id": merchant, "name": f"商户{merchant[-1]}", "created_at": _at(),
-                                      "updated_at": _at()} for merchant in (low, high))
+    insert_all(database, "merchants", [{"id": merchant, "name": f"商户{merchant[-1]}", "created_at": _at(),
+                                        "updated_at": _at()} for merchant in (low, high)])
     _asked(database, "CAt1", SCAM, _at(hours=1), low)
     _asked(database, "CAt2", SCAM, _at(hours=1), low)  # the same millisecond: the higher sid is the latest
     add_call(database, "CAt9", _at(hours=1), merchant_id=low)  # a call that did not ask: never the latest
@@ -194,8 +194,8 @@ def test_numbers_sort_by_reports(client, login, database):
 
 
 def test_a_numbers_page_shows_its_200_newest_reports_and_leads_to_every_one_page_by_page(client, login, database):
-    database["reports"].insert_all({"report_number": f"R{index:04d}", "number": SCAM, "category": "fee",
-                                    "created_at": _at(hours=index)} for index in range(203))
+    insert_all(database, "reports", [{"report_number": f"R{index:04d}", "number": SCAM, "category": "fee",
+                                      "created_at": _at(hours=index)} for index in range(203)])
     login("agent")
     page = _page(client, f"/dashboard/numbers/{SCAM}")
     section = page[page.index('id="number-reports"'):]
@@ -290,8 +290,8 @@ def _seed_campaign(database):
     add_call(database, "CAo5", _at(days=3, hours=2))
     add_call(database, "CAo6", _at(days=20), verdict="known_scam")
     for days, category in ((0, "fee"), (3, "fee"), (3, "remote_app"), (20, "credentials")):
-        database["reports"].insert({"report_number": f"R{days}{category}", "category": category,
-                                    "number": SCAM, "created_at": _at(days)})
+        insert(database, "reports", {"report_number": f"R{days}{category}", "category": category,
+                                     "number": SCAM, "created_at": _at(days)})
 
 
 def _tile(page, label):
@@ -351,12 +351,12 @@ def test_reports_by_category_over_time_bars_link_to_that_category_and_day(client
 def test_the_most_reported_numbers_show_their_trend_location_and_carrier(client, login, database, lang, location,
                                                                          carrier):
     for days in (1, 2, 3, 9):  # three this week, one in the week before
-        database["reports"].insert({"report_number": f"R{days}", "category": "fee", "number": SCAM,
-                                    "created_at": _at(days)})
-    database["reports"].insert({"report_number": "Rnew", "category": "fee", "number": "+8613700137000",
-                                "created_at": _at(1)})
-    database["numbers"].insert({"number": SCAM, "status": "reported", "first_reported_at": _at(9),
-                                "last_reported_at": _at(1)})
+        insert(database, "reports", {"report_number": f"R{days}", "category": "fee", "number": SCAM,
+                                     "created_at": _at(days)})
+    insert(database, "reports", {"report_number": "Rnew", "category": "fee", "number": "+8613700137000",
+                                 "created_at": _at(1)})
+    insert(database, "numbers", {"number": SCAM, "status": "reported", "first_reported_at": _at(9),
+                                 "last_reported_at": _at(1)})
     login("agent")
     if lang == "en":
         _english(client)

@@ -6,14 +6,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import AGENT, STAFF_PASSWORD, TOKEN, CallHelper, csrf_of, rows
+from conftest import AGENT, STAFF_PASSWORD, TOKEN, CallHelper, csrf_of, database_settings, rows
 from ivr import PROJECT_ROOT, create_app
+from ivr import database as databases
 from ivr.errors import FlowError
 from ivr.flow import engine
 from ivr.flow.loader import load_flow, load_flows
 from ivr.flow.registry import Registry, hotline
 from ivr.staff import users
-from ivr.storage import db
 
 FLOWS = Path(__file__).resolve().parent.parent / "flows"
 CATALOGUE = PROJECT_ROOT / "flows" / "catalogue" / "outreach_actions.yaml"
@@ -267,7 +267,7 @@ def _with_french(value, mark="(fr) "):
 
 
 @pytest.fixture
-def french_app(tmp_path):
+def french_app(tmp_path, request):
     """An app on a copy of the shipped flow with a fourth language added, and nothing else changed."""
     flows = tmp_path / "flows"
     flows.mkdir()
@@ -280,7 +280,7 @@ def french_app(tmp_path):
     catalogue = tmp_path / "outreach_actions.yaml"
     catalogue.write_text(yaml.safe_dump(_with_french(yaml.safe_load(CATALOGUE.read_text(encoding="utf-8")), mark=""),
                                         allow_unicode=True), encoding="utf-8")
-    return create_app({"TESTING": True, "DATABASE": str(tmp_path / "hotline.db"), "TWILIO_AUTH_TOKEN": TOKEN,
+    return create_app({"TESTING": True, **database_settings(tmp_path, request), "TWILIO_AUTH_TOKEN": TOKEN,
                        "AGENT_NUMBER": AGENT, "BUSINESS_HOURS": "24/7", "SECRET_KEY": "x",
                        "FLOWS_DIR": str(flows), "OUTREACH_ACTIONS": str(catalogue)})
 
@@ -310,11 +310,8 @@ def test_a_fourth_language_needs_no_python_change(french_app):
 
 
 def test_the_dashboard_offers_the_languages_the_flow_declares(french_app):
-    connection = db.connect(french_app.config["DATABASE"])
-    try:
+    with databases.opened(french_app.config) as connection:
         users.create_user(connection, "abe", "agent", STAFF_PASSWORD)
-    finally:
-        connection.conn.close()
     client = french_app.test_client()
     client.get("/dashboard/login")
     client.post("/dashboard/login", data={"name": "abe", "password": STAFF_PASSWORD, "csrf_token": csrf_of(client)})

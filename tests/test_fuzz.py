@@ -49,9 +49,9 @@ def node_names(app):
 
 
 @pytest.fixture(scope="module")
-def fuzz_app(tmp_path_factory):
+def fuzz_app(module_database):
     return create_app({
-        "TESTING": True, "DATABASE": str(tmp_path_factory.mktemp("fuzz") / "hotline.db"),
+        "TESTING": True, **module_database,
         "TWILIO_AUTH_TOKEN": TOKEN, "AGENT_NUMBER": AGENT, "BUSINESS_HOURS": "24/7", "SECRET_KEY": "x",
         "API_TOKEN": "test-api-token",
     })

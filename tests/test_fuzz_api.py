@@ -6,7 +6,6 @@ leaves the merchants, phones, outreach, numbers and audit tables exactly as they
 """
 import io
 import json
-import sqlite3
 import urllib.parse
 
 import pytest
@@ -15,7 +14,7 @@ from hypothesis import strategies as st
 
 from conftest import AGENT, TOKEN, add_call
 from ivr import PROJECT_ROOT, create_app
-from ivr.storage import db
+from ivr import database as databases
 from ivr.verification import catalogue, merchants, outreach
 
 FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -131,14 +130,13 @@ auth_headers = st.one_of(
 
 
 @pytest.fixture(scope="module")
-def fuzz_app(tmp_path_factory):
+def fuzz_app(module_database):
     app = create_app({
-        "TESTING": True, "DATABASE": str(tmp_path_factory.mktemp("fuzz-api") / "hotline.db"),
+        "TESTING": True, **module_database,
         "TWILIO_AUTH_TOKEN": TOKEN, "AGENT_NUMBER": AGENT, "BUSINESS_HOURS": "24/7", "SECRET_KEY": "x",
         "API_TOKEN": API_TOKEN,
     })
-    connection = db.connect(app.config["DATABASE"])
-    try:
+    with databases.opened(app.config) as connection:
         merchants.upsert_merchant(connection, MERCHANT, "示例便利店", ["+8613800138000"], actor="test")
         outreach.create_outreach(connection, MERCHANT, "system_update", "phone", OFFICIAL, "王敏",
                                  "accept_terminal_update", 48, actor="test",
@@ -146,8 +144,6 @@ def fuzz_app(tmp_path_factory):
                                  code_key=app.config["CODE_SECRET"])
         add_call(connection, KNOWN_CALL, "2026-11-01T08:00:00.000+00:00", verdict="genuine", merchant_id=MERCHANT,
                  events=[{"kind": "incoming", "detail": "{not json"}])
-    finally:
-        connection.conn.close()
     return app
 
 
@@ -158,11 +154,8 @@ def fuzz_client(fuzz_app):
 
 def snapshot(app):
     """Every row of every table the API writes, to compare before and after a rejected request."""
-    connection = sqlite3.connect(app.config["DATABASE"])
-    try:
+    with databases.opened(app.config) as connection:
         return {table: sorted(map(repr, connection.execute(f"SELECT * FROM {table}"))) for table in WRITTEN_TABLES}
-    finally:
-        connection.close()
 
 
 def send(client, method, path, headers=None, auth=True, **kwargs):

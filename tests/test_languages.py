@@ -339,15 +339,15 @@ def test_exports_carry_local_time_with_the_zone_and_the_languages_labels(app, bu
 
 
 def test_the_words_the_first_try_left_unfinished_now_read_as_chinese(app, client, staff, database):
-    from conftest import add_call
+    from conftest import add_call, insert
     from ivr.verification import reports
 
     stamp = "2026-03-02T02:00:00.000Z"
     record = {"kind": "record", "node": "leave_message", "detail": '{"sid": "RE%s", "recorded": true}' % ("0" * 32)}
     add_call(database, "CAmissing", stamp, events=[record], from_number=None, from_raw="Anonymous", duration=None,
              status="in-progress")
-    database["recordings"].insert({"sid": "RE" + "0" * 32, "call_sid": "CAmissing", "status": "pending",
-                                   "duration": None, "created_at": stamp})
+    insert(database, "recordings", {"sid": "RE" + "0" * 32, "call_sid": "CAmissing", "status": "pending",
+                                    "duration": None, "created_at": stamp})
     reports.file_report(database, "fee", number=REPORTED)
     _sign_in(client, "admin", "zh")
     client.post(f"/dashboard/numbers/{REPORTED}/status",

@@ -6,6 +6,7 @@ import sys
 import time
 from pathlib import Path
 
+import pg
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,18 +18,25 @@ from bench.servers import Gunicorn  # noqa: E402
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
 def test_concurrent_callers_lose_nothing(tmp_path):
     token = "load-" + secrets.token_hex(8)
-    env = {"IVR_DATABASE": str(tmp_path / "hotline.db"), "TWILIO_AUTH_TOKEN": token, "IVR_AGENT_NUMBER": load.AGENT,
-           "IVR_BUSINESS_HOURS": "24/7", "IVR_SECRET_KEY": "x", "IVR_LOCK_ATTEMPTS": "1000000",
-           # A short lock wait, so contention that is not handled shows up as apologies within this test.
-           "IVR_DATABASE_TIMEOUT": "2"}
-    verification = load.prepare_database(tmp_path, dict(os.environ, **env))
-    journeys = [name for name in load.JOURNEYS if verification or not name.startswith(("verify", "report"))]
-    before = load.database_counts(env["IVR_DATABASE"])
-    log = tmp_path / "gunicorn.log"
-    with Gunicorn(workers=2, env=env, log_path=log) as server:
-        server.wait_for_workers(2)
-        stats, _ = load.drive(server.base_url, token, callers=12, duration=3, journeys=journeys)
-    after = load.database_counts(env["IVR_DATABASE"])
+    if pg.BACKEND == "postgresql":
+        pg.reachable_or_skip()
+    # The suite's database: a SQLite file, or a database of its own on the PostgreSQL server (dropped afterwards).
+    database = load.BenchDatabase(tmp_path, pg.url_of("postgres") if pg.BACKEND == "postgresql" else None)
+    try:
+        env = {**database.env, "TWILIO_AUTH_TOKEN": token, "IVR_AGENT_NUMBER": load.AGENT,
+               "IVR_BUSINESS_HOURS": "24/7", "IVR_SECRET_KEY": "x", "IVR_LOCK_ATTEMPTS": "1000000",
+               # A short lock wait, so contention that is not handled shows up as apologies within this test.
+               "IVR_DATABASE_TIMEOUT": "2"}
+        verification = load.prepare_database(database, dict(os.environ, **env))
+        journeys = [name for name in load.JOURNEYS if verification or not name.startswith(("verify", "report"))]
+        before = load.database_counts(database)
+        log = tmp_path / "gunicorn.log"
+        with Gunicorn(workers=2, env=env, log_path=log) as server:
+            server.wait_for_workers(2)
+            stats, _ = load.drive(server.base_url, token, callers=12, duration=3, journeys=journeys)
+        after = load.database_counts(database)
+    finally:
+        database.drop()
     assert stats.accepted["calls started"] >= 12
     assert not stats.errors, dict(stats.errors)
     for what in ("calls started", "inputs", "recordings", "status callbacks", "verdicts", "reports", "callbacks"):
@@ -55,9 +63,10 @@ def test_the_load_journeys_count_what_the_hotline_stored():
 
     stats = load.Stats()
     with journeys_in_process("hotline-load-test-") as (app, _):
-        before = load.database_counts(app.config["DATABASE"])
+        database = load.BenchDatabase(Path(app.config["DATABASE"]).parent)  # its SQLite file, hotline.db
+        before = load.database_counts(database)
         run_calls(app, len(load.JOURNEYS), stats)
-        after = load.database_counts(app.config["DATABASE"])
+        after = load.database_counts(database)
     assert dict(stats.journeys) == dict.fromkeys(load.JOURNEYS, 1) and not stats.errors, (stats.journeys, stats.errors)
     assert stats.accepted["calls started"] == stats.accepted["status callbacks"] == len(load.JOURNEYS)
     assert stats.accepted["verdicts"] == 3  # genuine, wrong code, no code

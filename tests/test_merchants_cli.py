@@ -66,7 +66,7 @@ def test_outreach_add_cancel_complete(runner, app, verification):
     assert again.exit_code == 1 and "already completed" in again.output
     missing = runner.invoke(args=["outreach", "cancel", "999"])
     assert missing.exit_code == 1 and "no outreach 999" in missing.output
-    assert rows(app, "SELECT user FROM audit WHERE action = 'outreach.create'") == [{"user": "alice"}]
+    assert rows(app, "SELECT \"user\" FROM audit WHERE action = 'outreach.create'") == [{"user": "alice"}]
 
 
 def test_outreach_add_bad_input_names_the_field(runner, verification):

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import AGENT, TOKEN, CallHelper
+from conftest import AGENT, TOKEN, CallHelper, break_database
 from ivr import create_app
 from ivr.ops import logs
 from ivr.voice.simulator import Call, HttpTransport
@@ -50,27 +50,48 @@ def webhooks(text, **labels):
 
 
 class Breakable:
-    """An app whose database can be made unreachable (a file where its folder was), then restored."""
+    """An app whose database can be made unreachable, then restored: on SQLite a file where its folder was, on
+    PostgreSQL (the suite's `app`) a server that does not answer."""
 
-    def __init__(self, tmp_path):
-        self.folder, self.away = tmp_path / "data", tmp_path / "data-away"
-        self.folder.mkdir()
-        self.app = create_app({"TESTING": True, "DATABASE": str(self.folder / "hotline.db"), "TWILIO_AUTH_TOKEN": TOKEN,
-                               "AGENT_NUMBER": AGENT, "BUSINESS_HOURS": "24/7", "SECRET_KEY": "x"})
+    def __init__(self, tmp_path, app):
+        self.url = app.config.get("DATABASE_URL")
+        if self.url:
+            self.app = app
+        else:
+            self.folder, self.away = tmp_path / "data", tmp_path / "data-away"
+            self.folder.mkdir()
+            self.app = create_app({"TESTING": True, "DATABASE": str(self.folder / "hotline.db"),
+                                   "TWILIO_AUTH_TOKEN": TOKEN, "AGENT_NUMBER": AGENT, "BUSINESS_HOURS": "24/7",
+                                   "SECRET_KEY": "x"})
         self.client = self.app.test_client()
 
     def fail(self):
+        if self.url:
+            break_database(self.app)
+            return
         self.folder.rename(self.away)
         self.folder.write_text("not a folder")
 
     def restore(self):
+        if self.url:
+            self.app.config["DATABASE_URL"] = self.url
+            return
         self.folder.unlink()
         self.away.rename(self.folder)
 
 
 @pytest.fixture
-def breakable(tmp_path):
-    return Breakable(tmp_path)
+def breakable(tmp_path, app):
+    return Breakable(tmp_path, app)
+
+
+def connections_kept(text, app):
+    """The connections the worker keeps between requests: SQLite's open ones; PostgreSQL's idle in the pool, with
+    none left checked out."""
+    if app.config.get("DATABASE_URL"):
+        assert value(text, "ivr_database_pool_connections", state="in_use") == 0
+        return value(text, "ivr_database_pool_connections", state="idle")
+    return value(text, "ivr_database_connections")
 
 
 # -- what /metrics counts ---------------------------------------------------------------------
@@ -108,8 +129,8 @@ def test_replays_status_callbacks_and_connections_are_counted(app, client, call)
     assert value(text, "ivr_webhooks_total", route="status", outcome="answered") == 1
     assert value(text, "ivr_webhooks_total", route="status", outcome="replay") == 1
     assert webhooks(text) == 6
-    # The worker keeps its one connection open between requests.
-    assert value(text, "ivr_database_connections") == 1
+    # The worker keeps its one connection between requests (on PostgreSQL, idle in the pool).
+    assert connections_kept(text, app) == 1
 
 
 def test_a_bad_signature_counts_as_rejected(client, voice_post):
@@ -125,7 +146,7 @@ def test_a_bad_signature_counts_as_rejected(client, voice_post):
 def test_an_apology_counts_with_its_database_error(breakable):
     call, client = CallHelper(breakable.app), breakable.client
     call.start()
-    assert value(scrape(client), "ivr_database_connections") == 1
+    assert connections_kept(scrape(client), breakable.app) == 1
     breakable.fail()
     try:
         assert APOLOGY_ZH in call.press("2").text
@@ -135,11 +156,15 @@ def test_an_apology_counts_with_its_database_error(breakable):
     assert value(text, "ivr_webhooks_total", route="step", outcome="apology") == 1
     assert value(text, "ivr_apologies_total", reason="error") == 1
     assert value(text, "ivr_database_errors_total") == 1
-    # The broken connection was closed, and the gauge says so.
-    assert value(text, "ivr_database_connections") == 0
+    if breakable.url:
+        # The request that failed left no connection checked out of the pool.
+        assert value(text, "ivr_database_pool_connections", state="in_use") == 0
+    else:
+        # The broken connection was closed, and the gauge says so.
+        assert value(text, "ivr_database_connections") == 0
     CallHelper(breakable.app).start()
     text = scrape(client)
-    assert value(text, "ivr_database_connections") == 1
+    assert connections_kept(text, breakable.app) == 1
     assert value(text, "ivr_webhooks_total", route="incoming", outcome="answered") == 2
 
 

@@ -7,9 +7,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import AGENT, TOKEN
-from pg import migrated_postgresql_url, postgresql_url, query, reachable_or_skip  # noqa: F401 - fixtures
+from pg import migrated_postgresql_url, postgresql_url, query  # noqa: F401 - fixtures
 
+from conftest import AGENT, TOKEN
 from ivr.voice.simulator import Call, HttpTransport
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -76,7 +76,7 @@ def test_a_call_alternating_between_two_hosts_goes_on_as_on_one(two_hosts):
     assert (node, status) == ("guide_before", "in-progress")
     inputs = query(url, "SELECT node, digits FROM events WHERE call_sid = %s AND kind = 'input' ORDER BY id",
                    [call.sid])
-    assert inputs == [("main_menu", "2"), ("guide_how", "1"), ("guide_before", "1"), ("guide_during", "*")]
+    assert inputs == [("welcome", "2"), ("guide_how", "1"), ("guide_before", "1"), ("guide_during", "*")]
 
 
 def test_outreach_registered_on_one_host_is_confirmed_on_a_call_served_by_both(two_hosts):

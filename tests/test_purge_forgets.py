@@ -54,10 +54,8 @@ def purgeable(app, call, twilio, database):
     return sid
 
 
-def test_purge_deletes_recordings_at_twilio_and_leaves_no_trace_in_the_files(app, runner, call, twilio, purgeable):
+def test_purge_deletes_recordings_at_twilio_and_forgets_the_caller(app, runner, call, twilio, purgeable):
     sid = purgeable
-    before = b"".join(file_bytes(app).values())
-    assert STRANGER.encode() in before and WORDS.encode() in before  # the check below can find them
     mark = twilio.mock.mark()
     result = runner.invoke(args=["purge", "--older-than", "0"])
     assert result.exit_code == 0, result.output
@@ -67,12 +65,30 @@ def test_purge_deletes_recordings_at_twilio_and_leaves_no_trace_in_the_files(app
     [recording] = rows(app, "SELECT status, content, url, deleted_at FROM recordings")
     assert recording["status"] == "purged" and recording["content"] is None and recording["url"] is None
     assert rows(app, "SELECT recording_sid, from_number FROM callbacks") == [{"recording_sid": None, "from_number": None}]
-    for path, content in file_bytes(app).items():
-        for secret in (STRANGER.encode(), STRANGER[3:].encode(), WORDS.encode(), WORDS[:3].encode()):
-            assert secret not in content, f"{secret!r} is still in {path}"
     assert rows(app, "SELECT detail FROM audit WHERE action = 'number.reveal'")[0]["detail"] == '{"number": "[redacted]"}'
 
 
+@pytest.mark.sqlite_only("reads the bytes of the SQLite file, its write-ahead log and its shared memory")
+def test_purge_leaves_no_trace_in_the_files(app, runner, call, twilio, purgeable):
+    before = b"".join(file_bytes(app).values())
+    assert STRANGER.encode() in before and WORDS.encode() in before  # the check below can find them
+    result = runner.invoke(args=["purge", "--older-than", "0"])
+    assert result.exit_code == 0, result.output
+    for path, content in file_bytes(app).items():
+        for secret in (STRANGER.encode(), STRANGER[3:].encode(), WORDS.encode(), WORDS[:3].encode()):
+            assert secret not in content, f"{secret!r} is still in {path}"
+
+
+def test_recordings_copied_before_the_purge_lose_their_audio(app, runner, call, twilio, purgeable):
+    assert "1 copied" in runner.invoke(args=["recordings", "sync"]).output
+    audio = twilio.audio[purgeable]
+    [copied] = rows(app, "SELECT content FROM recordings")
+    assert audio[100:164] in bytes(copied["content"])
+    assert runner.invoke(args=["purge", "--older-than", "0"]).exit_code == 0
+    assert rows(app, "SELECT content FROM recordings") == [{"content": None}]
+
+
+@pytest.mark.sqlite_only("reads the bytes of the SQLite file, its write-ahead log and its shared memory")
 def test_recordings_copied_before_the_purge_lose_their_audio_too(app, runner, call, twilio, purgeable):
     assert "1 copied" in runner.invoke(args=["recordings", "sync"]).output
     audio = twilio.audio[purgeable]
@@ -104,7 +120,9 @@ def test_older_than_zero_leaves_a_live_call_alone(app, runner, call):
     assert live == {"from_number": STRANGER, "purged_at": None}
 
 
-def test_purge_merchant_erases_one_merchants_personal_data_and_keeps_the_counts(app, runner, call, verification):
+def erase_a_merchant(app, runner, call, verification):
+    """Two calls, one from the merchant's phone and one from the other merchant's; erase the first merchant.
+    Returns the calls counted by verdict and merchant before the erasure."""
     created = verification.add_outreach()
     call.start(from_=verification.phone)
     call.press("1")
@@ -116,9 +134,19 @@ def test_purge_merchant_erases_one_merchants_personal_data_and_keeps_the_counts(
     result = runner.invoke(args=["purge", "--merchant", verification.merchant])
     assert result.exit_code == 0, result.output
     assert "name and 1 phones erased" in result.output
+    return counts
+
+
+def test_purge_merchant_erases_one_merchants_personal_data_and_keeps_the_counts(app, runner, call, verification):
+    counts = erase_a_merchant(app, runner, call, verification)
     assert rows(app, "SELECT verdict, merchant_id, count(*) AS n FROM calls GROUP BY 1, 2 ORDER BY 1, 2") == counts
     assert rows(app, "SELECT phone FROM merchant_phones") == [{"phone": verification.other_phone}]
     assert rows(app, "SELECT name FROM merchants WHERE id = ?", [verification.merchant]) == [{"name": ""}]
+
+
+@pytest.mark.sqlite_only("reads the bytes of the SQLite file, its write-ahead log and its shared memory")
+def test_purge_merchant_leaves_no_trace_of_it_in_the_files(app, runner, call, verification):
+    erase_a_merchant(app, runner, call, verification)
     for path, content in file_bytes(app).items():
         for secret in (verification.phone.encode(), "示例便利店".encode()):
             assert secret not in content, f"{secret!r} is still in {path}"

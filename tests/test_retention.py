@@ -5,9 +5,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import CallHelper, rows
+from conftest import CallHelper, insert, rows
 from ivr import clock
-from ivr.storage import db, retention
+from ivr import database as databases
+from ivr.storage import callsearch, db, retention
+from ivr.storage.postgres import is_postgresql
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)
 OLD_NUMBER = "+8613800138000"
@@ -54,23 +56,21 @@ def history(app, at):
     place(app, at, 40, NEW_NUMBER, [speak_guide], "CA" + "c" * 32, hang_up=False)
     place(app, at, 2, NEW_NUMBER, [leave_message], "CA" + "d" * 32)
     place(app, at, 1, OLD_NUMBER, [speak_guide], "CA" + "e" * 32, hang_up=False)
-    database = db.connect(app.config["DATABASE"])
-    with db.transaction(database):
+    with databases.opened(app.config) as database, db.transaction(database):
         database.execute("UPDATE calls SET verdict = 'genuine', verdict_at = started_at WHERE sid LIKE 'CAa%'")
         database.execute("UPDATE calls SET verdict = 'known_scam', verdict_at = started_at WHERE sid LIKE 'CAd%'")
         for days_ago, sid, reporter in ((50, "CA" + "b" * 32, OLD_NUMBER), (3, "CA" + "d" * 32, NEW_NUMBER)):
             stamp = clock.stamp(NOW - timedelta(days=days_ago))
-            database["reports"].insert({
+            insert(database, "reports", {
                 "report_number": f"R{days_ago}", "call_sid": sid, "reporter_number": reporter,
                 "number": "+8617000000001", "number_raw": "17000000001", "category": "fake_update",
                 "recording_url": f"https://api.twilio.com/r/RE{days_ago}", "recording_sid": f"RE{days_ago}",
                 "recording_duration": 9, "created_at": stamp})
-            database["code_attempts"].insert({"merchant_id": None, "caller_number": reporter, "call_sid": sid,
-                                              "at": stamp, "success": 0})
+            insert(database, "code_attempts", {"merchant_id": None, "caller_number": reporter, "call_sid": sid,
+                                               "at": stamp, "success": 0})
             # A webhook answer stored by a release before answers moved onto the call's row.
-            database["deliveries"].insert({"token": f"T{days_ago}", "call_sid": sid, "at": stamp,
-                                           "status_code": 200, "body": "<Response/>"})
-    database.conn.close()
+            insert(database, "deliveries", {"token": f"T{days_ago}", "call_sid": sid, "at": stamp,
+                                            "status_code": 200, "body": "<Response/>"})
     at(0)
 
 
@@ -88,14 +88,20 @@ def aggregates(app):
 
 def fingerprint(app):
     """A digest of every row of the database, to prove a dry run changes nothing."""
-    database = db.connect(app.config["DATABASE"])
-    try:
+    with databases.opened(app.config) as database:
         digest = hashlib.sha256()
-        for line in database.conn.iterdump():
-            digest.update(line.encode())
+        if not is_postgresql(database):
+            for line in database.conn.iterdump():
+                digest.update(line.encode())
+            return digest.hexdigest()
+        # PostgreSQL has no dump from a connection: every row of every table, in a fixed order.
+        tables = [row["table_name"] for row in database.query(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name")]
+        for table in tables:
+            digest.update(table.encode())
+            for line in sorted(repr(tuple(row)) for row in database.execute(f'SELECT * FROM "{table}"')):
+                digest.update(line.encode())
         return digest.hexdigest()
-    finally:
-        database.conn.close()
 
 
 def old_and_new(app, sql):
@@ -109,13 +115,10 @@ def test_purge_removes_personal_data_of_old_calls_only(app, history):
     new_events = rows(app, "SELECT count(*) AS n FROM events WHERE call_sid >= 'CAd'")[0]["n"]
     assert old_events > 0 and new_events > 0
 
-    database = db.connect(app.config["DATABASE"])
-    try:
+    with databases.opened(app.config) as database:
         planned = retention.purge(database, 30, dry_run=True, now=NOW)
         summary = retention.purge(database, 30, batch_size=2, now=NOW)
         again = retention.purge(database, 30, now=NOW)
-    finally:
-        database.conn.close()
 
     assert {key: summary[key] for key in planned} == planned
     assert summary["calls"] == 3 and summary["events"] == old_events
@@ -153,16 +156,14 @@ def test_purge_removes_personal_data_of_old_calls_only(app, history):
 
 def test_purged_speech_leaves_the_search_index(app, history):
     def callers_found():
-        return sorted(row["call_sid"][:3] for row in rows(
-            app, "SELECT e.call_sid FROM speech_fts JOIN events e ON e.id = speech_fts.rowid WHERE speech_fts MATCH '更新步骤'"))
+        with databases.opened(app.config) as database:
+            return sorted(sid[:3] for sid in callsearch.speech_hits(database, "更新步骤", 1000))
 
     assert callers_found() == ["CAb", "CAc", "CAe"]  # what the three callers said is found before the purge
-    database = db.connect(app.config["DATABASE"])
-    try:
+    with databases.opened(app.config) as database:
         retention.purge(database, 30, now=NOW)
-        database.execute("INSERT INTO speech_fts (speech_fts) VALUES ('integrity-check')")
-    finally:
-        database.conn.close()
+        if not is_postgresql(database):  # SQLite's full-text index is a table of its own: still consistent
+            database.execute("INSERT INTO speech_fts (speech_fts) VALUES ('integrity-check')")
     assert callers_found() == ["CAe"]  # only the recent call's words are left
 
 
@@ -210,35 +211,23 @@ def _note(app, report_number, text):
     """A staff note written on the report numbered `report_number`, as the dashboard writes one."""
     from ivr.verification import cases
 
-    database = db.connect(app.config["DATABASE"])
-    try:
+    with databases.opened(app.config) as database:
         [report] = database.query("SELECT id FROM reports WHERE report_number = ?", [report_number])
         cases.add_note(database, report["id"], text, "ada")
         return report["id"]
-    finally:
-        database.conn.close()
 
 
 def test_purge_empties_the_notes_of_old_reports_and_keeps_who_wrote_them(app, history, client, login):
     old_report, new_report = _note(app, "R50", NOTE_OLD), _note(app, "R3", NOTE_NEW)
-    database = db.connect(app.config["DATABASE"])
-    try:
+    with databases.opened(app.config) as database:
         planned = retention.purge(database, 30, dry_run=True, now=NOW)
         summary = retention.purge(database, 30, now=NOW)
         again = retention.purge(database, 30, now=NOW)
-    finally:
-        database.conn.close()
 
     assert planned["report_notes"] == summary["report_notes"] == 1 and again["report_notes"] == 0
     assert rows(app, "SELECT report_id, author, body FROM report_notes ORDER BY id") == [
         {"report_id": old_report, "author": "ada", "body": ""},
         {"report_id": new_report, "author": "ada", "body": NOTE_NEW}]
-    # Gone from the files too, write-ahead log included, not merely from the rows.
-    files = glob.glob(app.config["DATABASE"] + "*")
-    assert files
-    for path in files:
-        with open(path, "rb") as handle:
-            assert "骗子自称银联客服".encode() not in handle.read(), path
     # The case still shows that a note was written, by whom and when, and says why its text is gone.
     login("agent")
     notes = client.get(f"/dashboard/reports/{old_report}").get_data(as_text=True).split('id="notes"')[1]
@@ -246,22 +235,30 @@ def test_purge_empties_the_notes_of_old_reports_and_keeps_who_wrote_them(app, hi
     assert NOTE_NEW in client.get(f"/dashboard/reports/{new_report}").get_data(as_text=True)
 
 
+@pytest.mark.sqlite_only("reads the bytes of the SQLite file and its write-ahead log")
+def test_purged_notes_are_gone_from_the_sqlite_file_and_its_log(app, history):
+    _note(app, "R50", NOTE_OLD)
+    _note(app, "R3", NOTE_NEW)
+    with databases.opened(app.config) as database:
+        retention.purge(database, 30, now=NOW)
+    # Gone from the files too, write-ahead log included, not merely from the rows.
+    files = glob.glob(app.config["DATABASE"] + "*")
+    assert files
+    for path in files:
+        with open(path, "rb") as handle:
+            assert "骗子自称银联客服".encode() not in handle.read(), path
+
+
 def test_erasing_a_merchant_empties_its_reports_notes_and_its_numbers_in_other_notes(app, history, verification):
-    database = db.connect(app.config["DATABASE"])
-    try:
+    with databases.opened(app.config) as database:
         with db.transaction(database):
             database.execute("UPDATE reports SET merchant_id = ? WHERE report_number = 'R3'", [verification.merchant])
-    finally:
-        database.conn.close()
     theirs = _note(app, "R3", "商户说对方要求刷卡激活")
     local = verification.phone.removeprefix("+86")
     other = _note(app, "R50", f"示例便利店（{local}）也接到过这个号码的电话")
 
-    database = db.connect(app.config["DATABASE"])
-    try:
+    with databases.opened(app.config) as database:
         summary = retention.purge_merchant(database, verification.merchant)
-    finally:
-        database.conn.close()
     assert summary["report_notes"] == 2
     bodies = {row["report_id"]: row["body"] for row in rows(app, "SELECT report_id, body FROM report_notes")}
     assert bodies == {theirs: "", other: "[redacted]（[redacted]）也接到过这个号码的电话"}

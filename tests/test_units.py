@@ -98,6 +98,7 @@ def test_migrations_are_listed_once_each_in_version_order():
     assert versions == sorted(set(versions))
 
 
+@pytest.mark.sqlite_only("migrates SQLite files with schema.py's migrations and compares sqlite_master")
 def test_migrate_applies_migrations_by_version_whatever_the_list_order(tmp_path, monkeypatch):
     fresh, applied = _migrated_fresh(tmp_path / "fresh.db")
     monkeypatch.setattr(db, "MIGRATIONS", list(reversed(MIGRATIONS)))
@@ -106,6 +107,7 @@ def test_migrate_applies_migrations_by_version_whatever_the_list_order(tmp_path,
     assert _schema(shuffled) == _schema(fresh)
 
 
+@pytest.mark.sqlite_only("migrates SQLite files with schema.py's migrations and compares sqlite_master")
 @pytest.mark.parametrize("applied_before", [OLD_ORDER[:5], OLD_ORDER], ids=["dashboard release", "retention release"])
 def test_a_database_migrated_in_the_old_order_ends_with_the_schema_of_a_fresh_one(tmp_path, applied_before):
     by_version = {version: sql for version, _, sql in MIGRATIONS}
@@ -123,9 +125,8 @@ def test_a_database_migrated_in_the_old_order_ends_with_the_schema_of_a_fresh_on
     assert old.execute(versions).fetchall() == fresh.execute(versions).fetchall()
 
 
-def test_work_done_read_only_cannot_write_and_says_so(tmp_path):
+def test_work_done_read_only_cannot_write_and_says_so(database):
     # A webhook works its step out reading only; a step that writes is refused, having written nothing.
-    database = db.connect(str(tmp_path / "h.db"))
     database.execute("CREATE TABLE notes (text TEXT)")
     with pytest.raises(db.WriteAttempted):
         with db.read_only(database) as reader:
@@ -138,6 +139,7 @@ def test_work_done_read_only_cannot_write_and_says_so(tmp_path):
     assert database.execute("SELECT text FROM notes").fetchall() == [("kept",)]
 
 
+@pytest.mark.sqlite_only("SQLite's WAL checkpoint settings on its file")
 def test_connections_keep_sqlite_s_own_checkpoints_with_a_journal_size_limit(tmp_path):
     database = db.connect(str(tmp_path / "h.db"))
     assert database.execute("PRAGMA journal_mode").fetchone() == ("wal",)

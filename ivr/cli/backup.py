@@ -17,6 +17,8 @@ def init_app(app):
 @with_appcontext
 def backup_command(path, force):
     """Copy the live database to PATH (mode 0600) with SQLite's online backup API, check it, then rename it into place."""
+    if current_app.config.get("DATABASE_URL"):
+        raise click.ClickException("flask backup copies the SQLite file only; back up PostgreSQL with pg_dump.")
     try:
         summary = backup.backup(current_app.config["DATABASE"], path, force=force,
                                 timeout=current_app.config["DATABASE_TIMEOUT"])

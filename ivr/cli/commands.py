@@ -129,7 +129,8 @@ def demo_command(port, from_, keys, serve):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.server_port}"
-    click.echo(f"The hotline is answering at {base}/voice/incoming (database {app.config['DATABASE']}).")
+    where = pgschema.display(app.config["DATABASE_URL"]) if app.config.get("DATABASE_URL") else app.config["DATABASE"]
+    click.echo(f"The hotline is answering at {base}/voice/incoming (database {where}).")
     click.echo(f"Calling it from {from_} ...\n")
     try:
         play(Call(HttpTransport(base), token, from_=from_), None if keys is None else keys.split(","))

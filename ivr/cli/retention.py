@@ -6,6 +6,7 @@ from flask.cli import with_appcontext
 from ivr.database import close as close_database
 from ivr.database import connect as connect_database
 from ivr.errors import NotFound, TwilioUnavailable
+from ivr.storage import pgschema
 from ivr.storage.retention import BATCH_SIZE, purge, purge_merchant
 from ivr.telephony import recordings, rest
 from ivr.upgrade import upgrade
@@ -56,7 +57,8 @@ def purge_command(days, merchant_id, dry_run, batch_size):
     try:
         database = connect_database(config)
     except Exception as error:  # noqa: BLE001 - turned into a clear message for the operator
-        raise click.ClickException(f"cannot open {config['DATABASE']}: {error}") from None
+        where = pgschema.display(config["DATABASE_URL"]) if config.get("DATABASE_URL") else config["DATABASE"]
+        raise click.ClickException(f"cannot open {where}: {error}") from None
     try:
         upgrade(database, config["CODE_SECRET"])
         if merchant_id is not None:

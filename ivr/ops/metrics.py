@@ -9,7 +9,6 @@ import time
 
 import psycopg
 import sqlalchemy
-
 from flask import Blueprint, abort, current_app, g, request
 from flask.signals import appcontext_tearing_down, got_request_exception
 from prometheus_client import (

@@ -1,7 +1,7 @@
 """The merchant pages' SQL: finding merchants, a merchant's calls and reports, lock references, the outreach list."""
 from dataclasses import dataclass
 
-from ivr.storage.dialect import contains_sql
+from ivr.storage.dialect import comma_list_sql, contains_sql, ignoring_case_like_sql, last_characters_sql
 
 # The merchants list's orders (its allow-list): SQL chosen by key, never taken from the URL.
 MERCHANT_ORDERS = {
@@ -31,7 +31,7 @@ def _match_where(database, match):
         where.append(contains_sql(database, "m.id"))
         params.append(match.digits)
     if match.text:
-        where.append("m.name LIKE ? ESCAPE '\\'")
+        where.append(ignoring_case_like_sql(database, "m.name"))
         params.append(_like(match.text))
     phones = []
     if match.phone:
@@ -40,7 +40,7 @@ def _match_where(database, match):
     if len(match.digits) == 4:
         # Only the last four, which the masked number shows: matching any run of digits would let staff read the
         # hidden ones a search at a time, with no reveal audited.
-        phones.append("substr(phone, -4) = ?")
+        phones.append(f"{last_characters_sql(database, 'phone', 4)} = ?")
         params.append(match.digits)
     if phones:
         where.append(f"m.id IN (SELECT merchant_id FROM merchant_phones WHERE {' OR '.join(phones)})")
@@ -52,7 +52,8 @@ def merchants_page(database, match, order, limit, offset):
     each with its registered phones (comma-separated)."""
     where, params = _match_where(database, match)
     return list(database.query(
-        "SELECT m.*, (SELECT group_concat(phone) FROM merchant_phones p WHERE p.merchant_id = m.id) AS phones"
+        f"SELECT m.*, (SELECT {comma_list_sql(database, 'phone')} FROM merchant_phones p WHERE p.merchant_id = m.id)"
+        " AS phones"
         f" FROM merchants m{where} ORDER BY {MERCHANT_ORDERS[order]} LIMIT ? OFFSET ?",
         params + [limit, offset],
     ))
@@ -84,8 +85,10 @@ def count_merchant_calls(database, merchant_id):
 
 def merchant_reports(database, merchant_id, limit):
     """Return a merchant's `limit` newest reports."""
+    # Reports filed in the same millisecond newest first on both databases (SQLite's index reports_merchant holds
+    # the id after created_at, so this costs it no sort).
     return list(database.query(
-        "SELECT * FROM reports WHERE merchant_id = ? ORDER BY created_at DESC LIMIT ?", [merchant_id, limit]
+        "SELECT * FROM reports WHERE merchant_id = ? ORDER BY created_at DESC, id DESC LIMIT ?", [merchant_id, limit]
     ))
 
 

@@ -1,14 +1,15 @@
 """The numbers pages' SQL: the watchlist sorted a page at a time, the merchants who asked about a number, the
 numbers most reported in a period, and suspected numbers no staff member has opened yet."""
-from ivr.storage.dialect import contains_sql
-from ivr.storage.reportlist import ASKED_NUMBER
+from ivr.storage.dialect import comma_list_sql, contains_sql
+from ivr.storage.reportlist import asked_number_sql
 
-# The numbers list's orders (its allow-list): SQL chosen by key, never taken from the URL.
+# The numbers list's orders (its allow-list): SQL chosen by key, never taken from the URL. Numbers never reported
+# come last, as SQLite sorts NULLs by default and PostgreSQL does not.
 NUMBER_ORDERS = {
-    "last_reported": "n.last_reported_at DESC, n.number DESC",
-    "first_reported": "n.first_reported_at DESC, n.number DESC",
-    "reports": "reports DESC, n.last_reported_at DESC, n.number DESC",
-    "merchants": "merchants DESC, n.last_reported_at DESC, n.number DESC",
+    "last_reported": "n.last_reported_at DESC NULLS LAST, n.number DESC",
+    "first_reported": "n.first_reported_at DESC NULLS LAST, n.number DESC",
+    "reports": "reports DESC, n.last_reported_at DESC NULLS LAST, n.number DESC",
+    "merchants": "merchants DESC, n.last_reported_at DESC NULLS LAST, n.number DESC",
     "number": "n.number",
 }
 COUNTED_ORDERS = ("reports", "merchants")
@@ -36,7 +37,7 @@ def numbers_page(database, status, fragment, order, limit, offset):
         sql = (
             f"SELECT n.*, {COUNTS} FROM numbers n LEFT JOIN (SELECT number, count(*) AS reports,"
             " count(DISTINCT merchant_id) AS merchants, count(DISTINCT CASE WHEN counted = 1 THEN merchant_id END)"
-            " AS counted_merchants, group_concat(DISTINCT category) AS categories FROM reports"
+            f" AS counted_merchants, {comma_list_sql(database, 'category', distinct=True)} AS categories FROM reports"
             " WHERE number IS NOT NULL GROUP BY number) r"
             f" ON r.number = n.number{where} ORDER BY {NUMBER_ORDERS[order]} LIMIT ? OFFSET ?"
         )
@@ -47,7 +48,8 @@ def numbers_page(database, status, fragment, order, limit, offset):
             " (SELECT count(DISTINCT r.merchant_id) FROM reports r WHERE r.number = p.number) AS merchants,"
             " (SELECT count(DISTINCT r.merchant_id) FROM reports r WHERE r.number = p.number AND r.counted = 1)"
             " AS counted_merchants,"
-            " (SELECT group_concat(DISTINCT r.category) FROM reports r WHERE r.number = p.number) AS categories"
+            f" (SELECT {comma_list_sql(database, 'r.category', distinct=True)} FROM reports r"
+            " WHERE r.number = p.number) AS categories"
             f" FROM (SELECT n.* FROM numbers n{where} ORDER BY {NUMBER_ORDERS[order]} LIMIT ? OFFSET ?) p"
             f" ORDER BY {NUMBER_ORDERS[order].replace('n.', 'p.')}"
         )
@@ -65,7 +67,7 @@ def asking_merchants(database, number, limit):
     its name, how many calls asked, the latest such call and when (merchant_id None for callers not identified).
     Merchants whose latest asking started in the same millisecond come in merchant_id order, highest (and callers
     not identified) last; of a merchant's calls started in that millisecond, the latest is the highest sid."""
-    asked = f"SELECT call_sid FROM events WHERE kind = 'number' AND {ASKED_NUMBER} = :number"
+    asked = f"SELECT call_sid FROM events WHERE kind = 'number' AND {asked_number_sql(database)} = :number"
     # Group the asking calls first (merchants joined to the page's rows only), then look up each listed merchant's
     # latest asking call by its started_at (calls_started): no bare columns beside an aggregate.
     sql = (
@@ -116,7 +118,7 @@ def unseen_suspected(database, limit):
     count = database.execute("SELECT count(*)" + UNSEEN_SUSPECTED).fetchone()[0]
     newest = list(database.query(
         "SELECT n.number, n.status_changed_at" + UNSEEN_SUSPECTED
-        + " ORDER BY n.status_changed_at DESC, n.number LIMIT ?", [limit],
+        + " ORDER BY n.status_changed_at DESC NULLS LAST, n.number LIMIT ?", [limit],
     )) if count else []
     return count, newest
 

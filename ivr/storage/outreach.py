@@ -2,7 +2,10 @@
 import contextlib
 import sqlite3
 
+import psycopg
+
 from ivr.storage.db import insert_row
+from ivr.storage.postgres import is_postgresql
 
 _PLAINTEXT = "SELECT id, merchant_id, reference_code FROM outreach WHERE reference_code != ''"
 
@@ -73,6 +76,9 @@ def replace_plaintext_codes(database, hashes):
 @contextlib.contextmanager
 def secure_delete(database):
     """Run a block with SQLite's secure_delete on, so what it overwrites or deletes is zeroed in the file."""
+    if is_postgresql(database):
+        yield database  # PostgreSQL has no such setting: checkpoint vacuums the old row versions away instead
+        return
     secure = database.execute("PRAGMA secure_delete").fetchone()[0]
     database.execute("PRAGMA secure_delete = ON")
     try:
@@ -82,7 +88,12 @@ def secure_delete(database):
 
 
 def checkpoint(database):
-    """Copy the log back into the database file and truncate it, unless another connection is still reading it."""
+    """Copy the log back into the database file and truncate it, unless another connection is still reading it (on
+    PostgreSQL: vacuum the outreach table, removing the rows' old versions)."""
     # A checkpoint is only a clean-up here: one that cannot run now changes nothing that was written.
-    with contextlib.suppress(sqlite3.Error):
-        database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    with contextlib.suppress(sqlite3.Error, psycopg.Error):
+        if is_postgresql(database):
+            if not database.in_transaction:  # VACUUM cannot run inside one, and a failed statement would end it
+                database.execute("VACUUM outreach")
+        else:
+            database.execute("PRAGMA wal_checkpoint(TRUNCATE)")

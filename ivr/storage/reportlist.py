@@ -2,9 +2,13 @@
 and the calls that asked about a number."""
 from dataclasses import dataclass
 
-# The number a verify call's `number` event names ("the number that called them"); identical to the expression
-# of the index events_asked_number (migration 33), so that SQLite uses it.
-ASKED_NUMBER = "(CASE WHEN json_valid(detail) THEN json_extract(detail, '$.number') END)"
+from ivr.storage.dialect import json_field_sql
+
+
+def asked_number_sql(database):
+    """SQL for the number a verify call's `number` event names ("the number that called them"), spelled as the
+    expression of the index events_asked_number (migration 33, tables.ASKED_NUMBER) so that both databases use it."""
+    return json_field_sql(database, "detail", "number")
 
 
 @dataclass
@@ -63,8 +67,9 @@ def asked_counts(database, numbers):
     if not numbers:
         return {}
     marks = ",".join("?" * len(numbers))
-    sql = (f"SELECT {ASKED_NUMBER} AS asked, count(DISTINCT call_sid) FROM events"
-           f" WHERE kind = 'number' AND {ASKED_NUMBER} IN ({marks}) GROUP BY asked")
+    asked = asked_number_sql(database)
+    sql = (f"SELECT {asked} AS asked, count(DISTINCT call_sid) FROM events"
+           f" WHERE kind = 'number' AND {asked} IN ({marks}) GROUP BY asked")
     return {number: count for number, count in database.execute(sql, numbers)}
 
 
@@ -72,16 +77,18 @@ def asked_calls(database, number, limit, before=None, after=None):
     """Return up to `limit` calls whose verify branch recorded `number` as the number that called them, each with
     `event_id` (its latest asking, the page cursor): asking below event id `before`, the latest first; above `after`,
     the earliest first; or with neither, the latest first."""
+    # max(id) spelled out: PostgreSQL's HAVING cannot name a column of the select list.
     having = ""
     if before is not None:
-        having = " HAVING event_id < :before"
+        having = " HAVING max(id) < :before"
     elif after is not None:
-        having = " HAVING event_id > :after"
+        having = " HAVING max(id) > :after"
     order = "ASC" if after is not None else "DESC"
     sql = (
         "SELECT asked.event_id, c.sid, c.started_at, c.from_number, c.caller_withheld, c.language, c.verdict,"
         " c.merchant_id, c.identified_by FROM"
-        f" (SELECT max(id) AS event_id, call_sid FROM events WHERE kind = 'number' AND {ASKED_NUMBER} = :number"
+        " (SELECT max(id) AS event_id, call_sid FROM events WHERE kind = 'number'"
+        f" AND {asked_number_sql(database)} = :number"
         f" GROUP BY call_sid{having} ORDER BY event_id {order} LIMIT :limit) AS asked"
         f" JOIN calls c ON c.sid = asked.call_sid ORDER BY asked.event_id {order}"
     )
@@ -113,5 +120,5 @@ def number_report_counts(database, number, since):
     return database.execute(
         "SELECT count(DISTINCT CASE WHEN counted = 1 THEN merchant_id END),"
         " count(DISTINCT CASE WHEN counted = 1 AND created_at >= ? THEN merchant_id END),"
-        " coalesce(sum(counted = 0), 0) FROM reports WHERE number = ?", [since, number],
+        " count(*) FILTER (WHERE counted = 0) FROM reports WHERE number = ?", [since, number],
     ).fetchone()

@@ -3,15 +3,14 @@ import re
 from datetime import timedelta
 
 from ivr import clock
-from ivr.storage import db, recordings
+from ivr.storage import db, dialect, recordings
 
 BATCH_SIZE = 500
-# Old calls: ended before the cutoff, or (status callback lost) started before it and never ended.
+# Old calls: ended before the cutoff, or (status callback lost) started before it and never ended; each read by
+# its partial index.
 OLD_CALLS = (
-    "SELECT sid FROM calls INDEXED BY calls_unpurged_ended"
-    " WHERE purged_at IS NULL AND ended_at IS NOT NULL AND ended_at < :cutoff",
-    "SELECT sid FROM calls INDEXED BY calls_unpurged_unended"
-    " WHERE purged_at IS NULL AND ended_at IS NULL AND started_at < :unended_cutoff",
+    ("calls_unpurged_ended", "purged_at IS NULL AND ended_at IS NOT NULL AND ended_at < :cutoff"),
+    ("calls_unpurged_unended", "purged_at IS NULL AND ended_at IS NULL AND started_at < :unended_cutoff"),
 )
 # A call that never ended is only taken once it cannot still be live (Twilio ends every call within 4 hours).
 UNENDED_AFTER = timedelta(days=1)
@@ -34,7 +33,7 @@ DETAILS = (
     # An SMS note names the merchant's phone and what was confirmed; its status stays for the counts.
     ("sms_notes", "id", "SET to_number = '', body = ''", "created_at < :cutoff AND body != ''"),
     # Webhook answers stored by releases before migration 21 (they now live on the call's row).
-    ("deliveries", "rowid", None, "at < :cutoff"),
+    ("deliveries", "token", None, "at < :cutoff"),
 )
 # What names a recording outside the recordings table (rows from before it, and the report and call-back rows).
 RECORDING_SIDS = ("SELECT call_sid, recording_sid FROM reports WHERE recording_sid IS NOT NULL AND {where}",
@@ -57,8 +56,8 @@ def purge(database, older_than_days, dry_run=False, batch_size=BATCH_SIZE, now=N
     if dry_run:
         del summary["recordings_left_at_twilio"]  # known only once Twilio has been asked
         return _count(database, arguments, summary)
-    database.conn.execute("PRAGMA secure_delete = ON")
-    for select in OLD_CALLS:
+    _zero_deleted_content(database)
+    for select in _old_calls(database):
         _purge_calls(database, select, arguments, batch_size, summary, delete_recording)
     for table, key, change, where in DETAILS:
         summary[table] = _clear_rows(database, table, key, change, where, {"cutoff": cutoff}, batch_size, summary,
@@ -71,7 +70,7 @@ def purge(database, older_than_days, dry_run=False, batch_size=BATCH_SIZE, now=N
 def purge_merchant(database, merchant_id, batch_size=BATCH_SIZE, delete_recording=None):
     """Erase one merchant's personal data on request: its name, phones and calls' details; keep the counts."""
     summary = {"calls": 0, "events": 0, "recordings": 0, "recordings_left_at_twilio": 0}
-    database.conn.execute("PRAGMA secure_delete = ON")
+    _zero_deleted_content(database)
     _purge_calls(database, MERCHANT_CALLS, {"merchant": merchant_id}, batch_size, summary, delete_recording)
     with db.transaction(database):
         phones = [row[0] for row in database.execute("SELECT phone FROM merchant_phones WHERE merchant_id = ?",
@@ -100,8 +99,27 @@ def purge_merchant(database, merchant_id, batch_size=BATCH_SIZE, delete_recordin
     return summary
 
 
+def _old_calls(database):
+    return [f"SELECT sid FROM calls{dialect.indexed_by_sql(database, index)} WHERE {where}"
+            for index, where in OLD_CALLS]
+
+
+def _zero_deleted_content(database):
+    # SQLite: what is deleted or overwritten is zeroed in the file (PostgreSQL has no such setting: see settle).
+    if not dialect.is_postgresql(database):
+        database.conn.execute("PRAGMA secure_delete = ON")
+
+
+# The tables a purge deletes from or overwrites.
+PURGED_TABLES = ("calls", "events", "recordings", "callbacks", "reports", "report_notes", "code_attempts",
+                 "sms_notes", "deliveries", "audit", "merchants", "merchant_phones")
+
+
 def settle(database, optimise=True):
-    """Leave nothing purged behind in the files: merge the search index, then checkpoint and empty the WAL."""
+    """Leave nothing purged behind in the files: on SQLite merge the search index, then checkpoint and empty the
+    WAL; on PostgreSQL vacuum the purged tables."""
+    if dialect.is_postgresql(database):
+        return _vacuum(database)
     if optimise:
         with db.transaction(database):
             # Merging drops the deleted entries that FTS5's segments still held.
@@ -111,11 +129,31 @@ def settle(database, optimise=True):
     return {"wal_emptied": busy == 0}
 
 
+def _vacuum(database):
+    """Remove the row versions a purge left dead in PostgreSQL's tables and indexes."""
+    # PostgreSQL keeps the old version of every row a purge updated or deleted, in the table and its indexes,
+    # until VACUUM removes it; after this plain VACUUM the purged rows are gone and their space is reused (but
+    # not while some transaction older than the purge still runs). Their bytes can stay in the files' free space
+    # until overwritten, and in the WAL, its archive, standbys and base backups until those are recycled: to
+    # take them off the disk too, run VACUUM FULL on these tables in a quiet hour (it locks each table while it
+    # rewrites it, so not on every purge) and expire WAL archives and backups within the retention period.
+    # The pool's limits are for webhooks: vacuuming a big table takes longer, or waits for autovacuum to finish.
+    database.execute("SET statement_timeout = 0")
+    database.execute("SET lock_timeout = 0")
+    try:
+        for table in PURGED_TABLES:
+            database.execute(f"VACUUM {table}")
+    finally:
+        database.execute("RESET statement_timeout")
+        database.execute("RESET lock_timeout")
+    return {}
+
+
 def _purge_calls(database, select, arguments, batch_size, summary, delete_recording):
     kept = set()
     while True:
         sids = [row[0] for row in database.execute(
-            f"SELECT sid FROM ({select}) LIMIT :batch", dict(arguments, batch=batch_size + len(kept)))]
+            f"SELECT sid FROM ({select}) AS old LIMIT :batch", dict(arguments, batch=batch_size + len(kept)))]
         sids = [sid for sid in sids if sid not in kept][:batch_size]
         if not sids:
             return
@@ -178,12 +216,14 @@ def _forget_recordings(database, gone, summary):
 
 
 def _clear_rows(database, table, key, change, where, arguments, batch_size, summary, delete_recording):
-    cleared, after = 0, -1
+    cleared, after = 0, None
     names_recordings = table in ("reports", "callbacks")
     while True:
-        # Walking the key upwards visits each old row once, however many were purged before.
+        # Walking the key upwards visits each old row once, however many were purged before. (From no key at
+        # first: a key may be text, which PostgreSQL will not compare with a number.)
+        beyond = "" if after is None else f"{key} > :after AND "
         keys = [row[0] for row in database.execute(
-            f"SELECT {key} FROM {table} WHERE {key} > :after AND {where} ORDER BY {key} LIMIT :batch",
+            f"SELECT {key} FROM {table} WHERE {beyond}{where} ORDER BY {key} LIMIT :batch",
             dict(arguments, after=after, batch=batch_size))]
         if not keys:
             return cleared
@@ -238,8 +278,8 @@ def _redacted(detail, words):
 
 def _count(database, arguments, summary):
     """Fill `summary` with what a purge would change, changing nothing."""
-    for select in OLD_CALLS:
-        summary["calls"] += database.execute(f"SELECT count(*) FROM ({select})", arguments).fetchone()[0]
+    for select in _old_calls(database):
+        summary["calls"] += database.execute(f"SELECT count(*) FROM ({select}) AS old", arguments).fetchone()[0]
         summary["events"] += database.execute(
             f"SELECT count(*) FROM events WHERE call_sid IN ({select})", arguments).fetchone()[0]
         sids = [row[0] for row in database.execute(select, arguments)]

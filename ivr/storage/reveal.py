@@ -9,8 +9,16 @@ _NUMBERS_OF = {
     "attempt": "SELECT caller_number FROM code_attempts WHERE id = ?",  # the calling number of a wrong code
 }
 KINDS = tuple(_NUMBERS_OF)
+# The kinds whose ids are numbers: PostgreSQL refuses to compare such an id with other text, SQLite finds nothing.
+_NUMBERED = {"report", "callback", "attempt"}
 
 
 def numbers_of(database, kind, ref):
     """Return the phone numbers stored on the `kind` record with id `ref` (one of KINDS), empty ones left out."""
+    if "\x00" in ref:
+        return []  # no record has one (PostgreSQL refuses the NUL character in any text, even to compare)
+    if kind in _NUMBERED:
+        if not (ref.isascii() and ref.isdigit() and int(ref) < 2 ** 63):
+            return []
+        ref = int(ref)
     return [row[0] for row in database.execute(_NUMBERS_OF[kind], [ref]).fetchall() if row[0]]

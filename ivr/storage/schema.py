@@ -424,7 +424,7 @@ MIGRATIONS.append(
         "cases: find the calls that asked about a number (the verify branch's `number` event)",
         # Partial, so the webhook pays for it only on the one event per verify call that names a number; the
         # json_valid guard keeps a malformed detail from failing the webhook's insert. The expression must stay
-        # identical to storage.reportlist.ASKED_NUMBER, or the query cannot use the index.
+        # identical to storage.dialect.json_field_sql (reportlist.asked_number_sql), or the query cannot use it.
         """
         CREATE INDEX IF NOT EXISTS events_asked_number
             ON events ((CASE WHEN json_valid(detail) THEN json_extract(detail, '$.number') END), id)
@@ -509,7 +509,7 @@ MIGRATIONS.append(
         50,
         "finding: calls by the caller's last four digits, merchants sorted by name or age, suspected numbers seen",
         # The tail index lets "8000" (what a masked number shows) find calls without scanning every call; the
-        # expression must stay identical to storage.callsearch.CALLER_TAIL or SQLite cannot use it.
+        # expression must stay identical to storage.dialect.last_characters_sql or SQLite cannot use it.
         # suspected_seen keeps who first opened a suspected number's page, and when: the banner shows until then.
         """
         CREATE INDEX IF NOT EXISTS calls_from_tail ON calls (substr(from_number, -4), started_at);

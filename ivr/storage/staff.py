@@ -31,7 +31,7 @@ def all_users(database, limit=None, offset=0):
 
 def user_names(database, enabled_only):
     """Return the staff accounts' names in order, leaving out disabled ones with `enabled_only`."""
-    where = " WHERE NOT disabled" if enabled_only else ""
+    where = " WHERE disabled = 0" if enabled_only else ""
     return [row[0] for row in database.execute(f"SELECT name FROM users{where} ORDER BY name")]
 
 
@@ -102,7 +102,7 @@ def audit_rows(database, user, action, target, before, limit):
     where, params = [], []
     for column, value in (("user", user), ("action", action), ("target", target)):
         if value:
-            where.append(f"{column} = ?")
+            where.append(f'"{column}" = ?')  # quoted: `user` alone is the session's user on PostgreSQL
             params.append(value)
     if before is not None:
         where.append("id < ?")

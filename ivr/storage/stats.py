@@ -1,4 +1,5 @@
 """The overview's SQL: calls and reports per local day, times to a verdict, call-backs waiting."""
+from ivr.storage.dialect import indexed_by_sql, seconds_between_sql
 from ivr.vocabulary import FINAL_STATUSES
 
 
@@ -24,7 +25,7 @@ def calls_by_day(database, days, verdicts):
     sql = (
         f"SELECT count(*), {sums}, count(*) FILTER (WHERE verdict IS NULL),"
         f" count(*) FILTER (WHERE verdict IS NULL AND status IN ({ended_marks}))"
-        " FROM calls INDEXED BY calls_overview WHERE started_at >= :start AND started_at < :end"
+        f" FROM calls{indexed_by_sql(database, 'calls_overview')} WHERE started_at >= :start AND started_at < :end"
     )
     names = {f"v{index}": verdict for index, verdict in enumerate(verdicts)}
     found = []
@@ -47,8 +48,9 @@ def recent_seconds_to_verdict(database, since, until, limit):
     """Return the seconds from answer (or start) to verdict of the `limit` latest calls started in [since, until)
     that reached a verdict."""
     return [row[0] for row in database.execute(
-        "SELECT (julianday(verdict_at) - julianday(coalesce(answered_at, started_at))) * 86400"
-        " FROM calls INDEXED BY calls_overview WHERE started_at >= ? AND started_at < ? AND verdict_at IS NOT NULL"
+        f"SELECT {seconds_between_sql(database, 'coalesce(answered_at, started_at)', 'verdict_at')}"
+        f" FROM calls{indexed_by_sql(database, 'calls_overview')}"
+        " WHERE started_at >= ? AND started_at < ? AND verdict_at IS NOT NULL"
         " ORDER BY started_at DESC LIMIT ?",
         [since, until, limit],
     )]

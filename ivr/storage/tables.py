@@ -88,6 +88,13 @@ calls = Table(
     _partial("calls_unpurged_ended", "ended_at", where="purged_at IS NULL AND ended_at IS NOT NULL"),
     _partial("calls_unpurged_unended", "started_at", where="purged_at IS NULL AND ended_at IS NULL"),
 )
+# The calls list's verdict filter with a language or a status (dates too) on PostgreSQL: its count of up to
+# COUNT_CAP matches reads one of these indexes alone, where with calls_language_started it fetched every candidate
+# call (over 100 ms on a million calls), and where the generic plan of a prepared statement, which cannot tell a
+# rare status from a common one, read the table from its start (over 200 ms). SQLite reads rows faster and needs
+# neither.
+_only("postgresql", Index("calls_verdict_language_started", calls.c.verdict, calls.c.language, calls.c.started_at))
+_only("postgresql", Index("calls_status_verdict_started", calls.c.status, calls.c.verdict, calls.c.started_at))
 # The caller's last four digits: PostgreSQL's substr() counts a negative start from the front, so right() there.
 CALLER_TAIL = {"sqlite": func.substr(calls.c.from_number, -4), "postgresql": func.right(calls.c.from_number, 4)}
 for _dialect, _tail in CALLER_TAIL.items():
@@ -114,6 +121,11 @@ _only("postgresql", _partial("events_speech", events.c.id, events.c.call_sid, wh
 # Search over what callers said on PostgreSQL (speech_fts on SQLite): trigrams of the same rows FTS5 indexes.
 _only("postgresql", Index("events_speech_trigram", events.c.speech, postgresql_using="gin",
                           postgresql_ops={"speech": "gin_trgm_ops"}, postgresql_where=text(INPUT_SPEECH)))
+# Searches of two characters on PostgreSQL (common in Chinese), which trigrams cannot match: each answer's distinct
+# lower-cased character pairs (speech_bigrams, migration 0002), so that `speech_bigrams(speech) @> ARRAY[pair]` reads
+# only the answers holding the pair. GIN's pending list (fastupdate, on by default) keeps a webhook's insert cheap.
+_only("postgresql", Index("events_speech_bigram", func.speech_bigrams(events.c.speech), postgresql_using="gin",
+                          postgresql_where=text(INPUT_SPEECH)))
 # The number a verify call asked about; a malformed detail must read as NULL, never fail the webhook's insert.
 # PostgreSQL 15 has no json_valid(), so json_field_or_null (created by the baseline migration) catches the error.
 ASKED_NUMBER = {
@@ -132,6 +144,17 @@ BEGIN
 EXCEPTION WHEN invalid_text_representation THEN
     RETURN NULL;
 END
+$$
+"""
+
+# IMMUTABLE, so that an index may be built on it: lower() and string_to_array() are. One string_to_array() and one
+# pass over its characters, so that a long answer costs its length, not its length squared.
+SPEECH_BIGRAMS = """
+CREATE OR REPLACE FUNCTION speech_bigrams(speech text) RETURNS text[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT coalesce(array_agg(DISTINCT characters[i] || characters[i + 1]), '{}')
+    FROM (SELECT string_to_array(lower(speech), NULL) AS characters) AS split,
+        generate_series(1, cardinality(characters) - 1) AS i
 $$
 """
 
@@ -428,8 +451,9 @@ suspected_seen = Table(
     Column("seen_at", Text, nullable=False),
 )
 
-# What the indexes above need on PostgreSQL before any table is made: the trigram operator class and the function
-# events_asked_number is built on. Attached to metadata.create_all; the baseline migration runs the same statements.
-POSTGRESQL_PREREQUISITES = ["CREATE EXTENSION IF NOT EXISTS pg_trgm", JSON_FIELD_OR_NULL]
+# What the indexes above need on PostgreSQL before any table is made: the trigram operator class and the functions
+# events_asked_number and events_speech_bigram are built on. Attached to metadata.create_all; the migrations run the
+# same statements (the baseline the first two, 0002 the last).
+POSTGRESQL_PREREQUISITES = ["CREATE EXTENSION IF NOT EXISTS pg_trgm", JSON_FIELD_OR_NULL, SPEECH_BIGRAMS]
 for _statement in POSTGRESQL_PREREQUISITES:
     sa.event.listen(metadata, "before_create", sa.DDL(_statement).execute_if(dialect="postgresql"))
