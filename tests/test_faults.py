@@ -104,6 +104,21 @@ def two_calls(app):
     return first, second
 
 
+def recovered(app, first, second, token, events_before):
+    """After a fault that made both calls' webhooks apologise: nothing of them was kept, Twilio's retry of the first
+    one's delivery gets the real answer, and both calls go on from their own nodes."""
+    assert state_of(app, first.sid)[0] == "guide_before"
+    assert rows(app, "SELECT count(*) AS n FROM events")[0]["n"] == events_before
+    status, body = first.redeliver()
+    assert first.last_request[2]["I-Twilio-Idempotency-Token"] == token
+    assert status == 200 and "第三段" in body and APOLOGY_ZH not in body
+    assert state_of(app, first.sid)[0] == "guide_during"
+    follow(first, first.last_request[0], body)
+    assert "第四段" in first.press("1").text
+    assert "第一段" in second.press("2").text
+    assert state_of(app, second.sid)[0] == "guide_how"
+
+
 def carries_on(app, first, second):
     """Both calls continue from where they were, each with its own state."""
     assert "第三段" in first.press("1").text
@@ -129,19 +144,7 @@ def test_locked_database_apologises_then_recovers(fault_app):
     finally:
         holder.release()
     assert client.get("/healthz").status_code == 200
-    # Nothing the failed webhooks did was kept: states and events are as before the lock.
-    assert state_of(fault_app, first.sid)[0] == "guide_before"
-    assert rows(fault_app, "SELECT count(*) AS n FROM events")[0]["n"] == events_before
-    # Twilio retrying the failed delivery (same token) now gets a real answer, not the stored apology.
-    status, body = first.redeliver()
-    assert first.last_request[2]["I-Twilio-Idempotency-Token"] == token
-    assert status == 200 and "第三段" in body and APOLOGY_ZH not in body
-    assert state_of(fault_app, first.sid)[0] == "guide_during"
-    follow(first, first.last_request[0], body)
-    assert "第四段" in first.press("1").text
-    # The other call carries on from its own node.
-    assert "第一段" in second.press("2").text
-    assert state_of(fault_app, second.sid)[0] == "guide_how"
+    recovered(fault_app, first, second, token, events_before)
 
 
 @pytest.mark.sqlite_only("another process holds the SQLite file's write lock")
@@ -266,19 +269,7 @@ def test_unreachable_database_apologises_then_recovers(app, client):
     finally:
         app.config.update(DATABASE=reachable["DATABASE"], DATABASE_URL=reachable.get("DATABASE_URL"))
     assert client.get("/healthz").status_code == 200
-    # Nothing the failed webhooks did was kept: states and events are as before the outage.
-    assert state_of(app, first.sid)[0] == "guide_before"
-    assert rows(app, "SELECT count(*) AS n FROM events")[0]["n"] == events_before
-    # Twilio retrying the failed delivery (same token) now gets a real answer, not the stored apology.
-    status, body = first.redeliver()
-    assert first.last_request[2]["I-Twilio-Idempotency-Token"] == token
-    assert status == 200 and "第三段" in body and APOLOGY_ZH not in body
-    assert state_of(app, first.sid)[0] == "guide_during"
-    follow(first, first.last_request[0], body)
-    assert "第四段" in first.press("1").text
-    # The other call carries on from its own node.
-    assert "第一段" in second.press("2").text
-    assert state_of(app, second.sid)[0] == "guide_how"
+    recovered(app, first, second, token, events_before)
 
 
 def test_fallback_answers_without_the_database(app):
