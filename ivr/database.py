@@ -19,11 +19,14 @@ def _request_connection(config):
     return connection.thread_connection(config["DATABASE"], config["DATABASE_TIMEOUT"])
 
 
+def _settings(config):
+    return config["DATABASE"], config["DATABASE_TIMEOUT"], config.get("DATABASE_URL"), config.get("DATABASE_POOL_SIZE", 5)
+
+
 def connect(config):
     """Return a connection of its own to the configured database, for a command or a job; give it back with
     close()."""
-    return connection.open_database(config["DATABASE"], config["DATABASE_TIMEOUT"], config.get("DATABASE_URL"),
-                                    config.get("DATABASE_POOL_SIZE", 5))
+    return connection.open_database(*_settings(config))
 
 
 close = connection.close
@@ -31,8 +34,7 @@ close = connection.close
 
 def opened(config):
     """A connection of its own to the configured database, for a command or a job, closed after the block."""
-    return connection.opened(config["DATABASE"], config["DATABASE_TIMEOUT"], config.get("DATABASE_URL"),
-                             config.get("DATABASE_POOL_SIZE", 5))
+    return connection.opened(*_settings(config))
 
 
 def close_db(exception=None):

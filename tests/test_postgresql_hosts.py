@@ -1,6 +1,5 @@
 """Several hosts on one PostgreSQL database: two gunicorn instances, each call's webhooks alternating between them."""
 import json
-import os
 import subprocess
 import sys
 import urllib.request
@@ -96,9 +95,7 @@ def test_outreach_registered_on_one_host_is_confirmed_on_a_call_served_by_both(t
 
 
 def test_a_host_refuses_to_start_on_a_database_never_migrated(postgresql_url, tmp_path):  # noqa: F811
-    env = dict(os.environ, **environment(postgresql_url))
-    server = Gunicorn(workers=1, env=environment(postgresql_url))
-    result = subprocess.run(server.command, cwd=ROOT, env=dict(env, **server.env), capture_output=True, text=True,
-                            timeout=60)
+    server = Gunicorn(workers=1, env=environment(postgresql_url))  # its env is os.environ with these settings
+    result = subprocess.run(server.command, cwd=ROOT, env=server.env, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "has no schema yet" in result.stderr and "flask --app app init-db" in result.stderr

@@ -51,22 +51,11 @@ def speech_hits(database, text, cap):
             " WHERE speech_fts MATCH ? ORDER BY speech_fts.rowid DESC LIMIT ?"
         )
         params = [_fts_phrase(text), cap]
-    elif len(text) == 2 and is_postgresql(database):
-        # Two characters: every answer holding them, from the GIN index events_speech_bigram, then the newest. The
-        # subquery (OFFSET 0 keeps it one) hides the ORDER BY id DESC LIMIT from its plan: the generic plan of a
-        # prepared statement, which knows no needle, would otherwise scan events_speech newest first, computing
-        # every answer's pairs (seconds for a rare pair).
-        sql = (
-            "SELECT call_sid FROM (SELECT id, call_sid FROM events WHERE kind = 'input' AND speech IS NOT NULL"
-            f" AND {short_text_in_sql(database, 'speech', 2, ':needle')} OFFSET 0) AS found"
-            " ORDER BY id DESC LIMIT :cap"
-        )
-        params = {"needle": text, "cap": cap}
-    elif len(text) == 1 and is_postgresql(database):
-        # One character: newest first along events_speech until `cap` answers hold it (see short_text_in_sql).
+    elif is_postgresql(database) and len(text) <= 2:
+        # One or two characters, which trigrams cannot match: see short_text_in_sql.
         sql = (
             "SELECT call_sid FROM events WHERE kind = 'input' AND speech IS NOT NULL"
-            f" AND {short_text_in_sql(database, 'speech', 1, ':needle')} ORDER BY id DESC LIMIT :cap"
+            f" AND {short_text_in_sql(database, 'speech', len(text), ':needle')} ORDER BY id DESC LIMIT :cap"
         )
         params = {"needle": text, "cap": cap}
     else:

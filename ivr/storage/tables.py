@@ -90,9 +90,7 @@ calls = Table(
 )
 # The calls list's verdict filter with a language or a status (dates too) on PostgreSQL: its count of up to
 # COUNT_CAP matches reads one of these indexes alone, where with calls_language_started it fetched every candidate
-# call (over 100 ms on a million calls), and where the generic plan of a prepared statement, which cannot tell a
-# rare status from a common one, read the table from its start (over 200 ms). SQLite reads rows faster and needs
-# neither.
+# call (over 100 ms on a million calls). SQLite reads rows faster and needs neither.
 _only("postgresql", Index("calls_verdict_language_started", calls.c.verdict, calls.c.language, calls.c.started_at))
 _only("postgresql", Index("calls_status_verdict_started", calls.c.status, calls.c.verdict, calls.c.started_at))
 # The caller's last four digits: PostgreSQL's substr() counts a negative start from the front, so right() there.
