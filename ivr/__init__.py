@@ -78,7 +78,7 @@ def create_app(test_config=None):
     from ivr.storage import db
     from ivr.verification import actions as verify  # noqa: F401 - they register the flow's actions
     from ivr.verification import callbacks, catalogue
-    from ivr.voice import messages
+    from ivr.voice import messages, signature
     from ivr.voice import webhooks as voice
 
     ops.init_app(app)  # first, so that what start-up logs is in IVR_LOG_FORMAT too
@@ -118,6 +118,7 @@ def create_app(test_config=None):
     for warning in warnings:
         log.warning("%s", warning)
 
+    app.request_class = signature.Request
     database.init_app(app)
     app.register_blueprint(voice.bp)
     app.register_blueprint(messages.bp)
