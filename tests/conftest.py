@@ -1,5 +1,6 @@
 import json
 import re
+import threading
 from html import unescape
 
 import pg
@@ -253,6 +254,21 @@ def login(client, staff):
         return csrf_of(client)
 
     return sign_in
+
+
+def press_in_background(call, digits):
+    """Start pressing `digits` on `call` in a thread; return the thread and the list the press's failure lands in."""
+    failures = []
+
+    def press():
+        try:
+            call.press(digits)
+        except Exception as error:  # noqa: BLE001 - a server killed meanwhile drops the connection
+            failures.append(error)
+
+    thread = threading.Thread(target=press)
+    thread.start()
+    return thread, failures
 
 
 def insert(database, table, row):

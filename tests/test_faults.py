@@ -14,7 +14,7 @@ from pathlib import Path
 import pg
 import pytest
 
-from conftest import AGENT, TOKEN, CallHelper, as_nobody, break_database, rows
+from conftest import AGENT, TOKEN, CallHelper, as_nobody, break_database, press_in_background, rows
 from ivr import create_app
 from ivr.voice.simulator import Call, HttpTransport, Turn
 
@@ -374,16 +374,7 @@ def test_worker_killed_mid_call_another_worker_carries_on(tmp_path):
         events_before = len(rows_at(path, "SELECT id FROM events"))
         # Hold the write lock so the next webhook stalls inside a worker, mid-transaction ...
         holder = LockHolder(path)
-        failures = []
-
-        def press():
-            try:
-                call.press("1")
-            except Exception as error:  # noqa: BLE001 - the killed worker drops the connection
-                failures.append(error)
-
-        thread = threading.Thread(target=press)
-        thread.start()
+        thread, failures = press_in_background(call, "1")
         deadline = time.monotonic() + 10
         busy = []
         while not busy and time.monotonic() < deadline:

@@ -1,5 +1,4 @@
 """Faults on PostgreSQL: the server gone and back, the pool used up, a row locked, a host killed in the middle of a call."""
-import threading
 import time
 
 import psycopg
@@ -7,7 +6,7 @@ from pg import admin, migrated_postgresql_url, query  # noqa: F401 - a fixture
 from test_faults import APOLOGY_ZH, apologises, assert_apology
 from test_postgresql_hosts import AlternatingTransport, Gunicorn, environment
 
-from conftest import AGENT, TOKEN, CallHelper
+from conftest import AGENT, TOKEN, CallHelper, press_in_background
 from ivr import create_app
 from ivr.storage import postgres
 from ivr.voice.simulator import Call
@@ -117,16 +116,7 @@ def test_a_host_killed_mid_call_leaves_the_other_to_carry_it_on(migrated_postgre
         # The next webhook goes to the first host; a lock elsewhere holds it inside its transaction ...
         blocker = psycopg.connect(url)
         blocker.execute("SELECT 1 FROM calls WHERE sid = %s FOR UPDATE", [call.sid])
-        failures = []
-
-        def press():
-            try:
-                call.press("1")
-            except Exception as error:  # noqa: BLE001 - the dead host drops the connection
-                failures.append(error)
-
-        thread = threading.Thread(target=press)
-        thread.start()
+        thread, failures = press_in_background(call, "1")
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and not query(
                 url, "SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
